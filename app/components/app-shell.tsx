@@ -1,0 +1,43 @@
+import { Form, Link, NavLink } from "@remix-run/react";
+import { CsrfInput } from "./csrf-input";
+
+const NAV = [{ to: "/dashboard", label: "Dashboard" }];
+
+export function AppShell({ user, children }: { user: { name: string; email: string }; children: React.ReactNode }) {
+  return (
+    <div className="min-h-full">
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-6xl items-center justify-between px-6 py-3">
+          <div className="flex items-center gap-8">
+            <Link to="/dashboard" className="flex items-center gap-2 font-semibold text-indigo-700">
+              <img src="/favicon.svg" alt="" className="h-6 w-6" /> Echo
+            </Link>
+            <nav className="flex gap-4 text-sm">
+              {NAV.map((item) => (
+                <NavLink
+                  key={item.to}
+                  to={item.to}
+                  className={({ isActive }) => (isActive ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900")}
+                >
+                  {item.label}
+                </NavLink>
+              ))}
+            </nav>
+          </div>
+          <div className="flex items-center gap-4 text-sm">
+            <span className="text-slate-600" data-testid="current-user">
+              {user.email}
+            </span>
+            <Form method="post" action="/logout">
+              <CsrfInput />
+              <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-50">
+                Log out
+              </button>
+            </Form>
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto max-w-6xl px-6 py-8">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+/** The schema of every setting Echo reads; see README.md for what each one does. */
+const booleanFromString = z
+  .enum(["true", "false", "1", "0"])
+  .transform((value) => value === "true" || value === "1");
+
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    /** Public base URL, used in links, OAuth metadata and cookie security. */
+    APP_URL: z.url().optional(),
+    /** A real PostgreSQL; without it Echo starts an embedded one in ECHO_DATA_DIR. */
+    DATABASE_URL: z.url().optional(),
+    ECHO_DATA_DIR: z.string().min(1).default(".data"),
+    EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
+    /** 32 bytes, base64: the AES-256-GCM key for secrets at rest. */
+    ENCRYPTION_KEY: z
+      .string()
+      .refine((value) => Buffer.from(value, "base64").length === 32, "ENCRYPTION_KEY must be 32 bytes, base64-encoded")
+      .optional(),
+    SEED_DEMO_DATA: booleanFromString.default(true),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    TRIGGER_SECRET_KEY: z.string().min(1).optional(),
+    TRIGGER_API_URL: z.url().optional(),
+    TRIGGER_PROJECT_REF: z.string().min(1).optional(),
+  })
+  .transform((raw) => ({
+    ...raw,
+    APP_URL: raw.APP_URL ?? `http://localhost:${raw.PORT}`,
+  }));
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    throw new Error(`Invalid environment configuration:\n${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,44 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Database } from "~/db.server";
+import { hashPassword } from "~/services/auth/password.server";
+import { INTEGRATION_CATALOG } from "./integration-catalog";
+
+export const DEMO_USER = { email: "demo@echo.local", password: "echo-demo-password", name: "Demo User" } as const;
+export const DEMO_OAUTH_CLIENT_ID = "echo_demo_app";
+
+/** Safe to run on every start: it creates what is missing and never overwrites a user's changes. */
+export async function seedDemoData(db: Database): Promise<void> {
+  for (const entry of INTEGRATION_CATALOG) {
+    await db.integrationDefinition.upsert({
+      where: { slug: entry.slug },
+      create: { ...entry, config: entry.config as object },
+      // The catalog is Echo's own data: keep it current with the code.
+      update: { name: entry.name, description: entry.description, icon: entry.icon, authType: entry.authType, config: entry.config as object },
+    });
+  }
+
+  const existingDemo = await db.user.findUnique({ where: { email: DEMO_USER.email }, select: { id: true } });
+  const demoUser =
+    existingDemo ??
+    (await db.user.create({
+      data: { email: DEMO_USER.email, name: DEMO_USER.name, passwordHash: await hashPassword(DEMO_USER.password) },
+      select: { id: true },
+    }));
+
+  const demoApp = await db.oAuthClient.findUnique({ where: { clientId: DEMO_OAUTH_CLIENT_ID }, select: { id: true } });
+  if (!demoApp) {
+    // Nobody ever sees this secret: the developer rotates it in the UI to get one.
+    const unusedSecret = randomBytes(32).toString("base64url");
+    await db.oAuthClient.create({
+      data: {
+        clientId: DEMO_OAUTH_CLIENT_ID,
+        clientSecretHash: createHash("sha256").update(unusedSecret).digest("hex"),
+        clientType: "CONFIDENTIAL",
+        name: "Demo Notes App",
+        redirectUris: ["http://localhost:8976/callback"],
+        allowedScopes: ["openid", "profile", "email", "integration"],
+        ownerId: demoUser.id,
+      },
+    });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Echo's launcher: the composition root for `npm start`.
+ * 1. Resolves the database: DATABASE_URL, or an embedded PostgreSQL in ECHO_DATA_DIR.
+ * 2. Migrates it, seeds demo data, then serves the Remix build.
+ * 3. On SIGINT/SIGTERM shuts down in order: HTTP, then the database, so nothing is orphaned.
+ */
+import path from "node:path";
+import { parseEnv } from "../app/lib/env-schema.ts";
+import { startEmbeddedPostgres, type RunningPostgres } from "../app/services/database/embedded-postgres.server.ts";
+import { migrateDatabase } from "../app/services/database/migrate.server.ts";
+import { loadOrCreateLocalSecrets } from "../app/services/local-secrets.server.ts";
+
+const bootEnv = parseEnv(process.env);
+const dataDir = path.resolve(bootEnv.ECHO_DATA_DIR);
+let embedded: RunningPostgres | undefined;
+const cleanups: (() => Promise<void>)[] = [];
+
+function fail(message: string): never {
+  console.error(`\nEcho could not start: ${message}\n`);
+  void shutdown(1);
+  // shutdown() exits; this keeps TypeScript's `never` honest.
+  throw new Error(message);
+}
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  const force = setTimeout(() => {
+    console.error("Shutdown took longer than 20 s; exiting anyway.");
+    process.exit(code || 1);
+  }, 20_000);
+  force.unref();
+  for (const cleanup of cleanups.reverse()) {
+    await cleanup().catch((error: unknown) => console.error("Error during shutdown:", error));
+  }
+  if (embedded) await embedded.stop().catch((error: unknown) => console.error("Stopping PostgreSQL failed:", error));
+  process.exit(code);
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (shuttingDown) return;
+    console.log(`\n${signal} received: shutting down Echo.`);
+    void shutdown(0);
+  });
+}
+process.on("uncaughtException", (error) => {
+  console.error("Uncaught exception:", error);
+  void shutdown(1);
+});
+process.on("unhandledRejection", (reason) => {
+  console.error("Unhandled rejection:", reason);
+  void shutdown(1);
+});
+
+async function resolveDatabase(): Promise<void> {
+  const localSecrets = await loadOrCreateLocalSecrets(dataDir).catch((error: Error) => fail(error.message));
+  process.env.SESSION_SECRET ??= localSecrets.sessionSecret;
+  process.env.ENCRYPTION_KEY ??= localSecrets.encryptionKey;
+  if (bootEnv.DATABASE_URL) return;
+  embedded = await startEmbeddedPostgres({
+    dataDir: path.join(dataDir, "postgres"),
+    port: bootEnv.EMBEDDED_POSTGRES_PORT,
+    password: localSecrets.postgresPassword,
+    databaseName: "echo",
+  }).catch((error: Error) => fail(error.message));
+  process.env.DATABASE_URL = embedded.url;
+}
+
+async function main(): Promise<void> {
+  await resolveDatabase();
+  const databaseUrl = process.env.DATABASE_URL as string;
+  const applied = await migrateDatabase(databaseUrl).catch((error: Error) => fail(error.message));
+  if (applied.length > 0) console.log(`Applied migrations: ${applied.join(", ")}`);
+
+  // Imported only now: these modules read the settings resolved above.
+  const { startHttpServer } = await import("./http.ts");
+  const { prisma } = await import("../app/db.server.ts");
+  cleanups.push(() => prisma.$disconnect());
+
+  const env = parseEnv(process.env);
+  if (env.SEED_DEMO_DATA) {
+    const { seedDemoData, DEMO_USER } = await import("../app/services/seed/seed.server.ts");
+    await seedDemoData(prisma);
+    console.log(`Demo login: ${DEMO_USER.email} / ${DEMO_USER.password}`);
+  }
+
+  const server = await startHttpServer(env).catch((error: Error) => fail(error.message));
+  cleanups.push(() => server.close());
+  console.log(`Echo is running at ${env.APP_URL} (data: ${embedded ? path.join(dataDir, "postgres") : "DATABASE_URL"})`);
+}
+
+void main();
