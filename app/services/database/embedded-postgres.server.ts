@@ -1,6 +1,6 @@
 import { access, chmod, chown, mkdir, readFile, stat } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { userInfo } from "node:os";
@@ -116,6 +116,11 @@ async function prepareDataDir(dataDir: string, owner: { uid: number; gid: number
     await access(parent, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
   } catch (error) {
     throw new EmbeddedPostgresError(`The data folder ${parent} cannot be created or written: ${(error as Error).message}`);
+  }
+  if (owner && spawnSync("test", ["-x", parent], { uid: owner.uid, gid: owner.gid }).status !== 0) {
+    throw new EmbeddedPostgresError(
+      `PostgreSQL runs as the system user 'postgres', which cannot reach ${parent}. Let it in (chmod o+x on that folder and its parents) or set ECHO_DATA_DIR elsewhere.`,
+    );
   }
   const existing = await stat(dataDir).catch(() => undefined);
   if (!existing) {

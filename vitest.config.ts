@@ -1,0 +1,44 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+const alias = { "~": path.resolve(import.meta.dirname, "app") };
+
+// Fixed test secrets: tests never touch a real deployment's data.
+const testEnv = {
+  NODE_ENV: "test",
+  LOG_LEVEL: "silent",
+  SESSION_SECRET: "test-session-secret-test-session-secret-0123456789",
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+  APP_URL: "http://localhost:3000",
+};
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: "unit",
+          include: ["tests/unit/**/*.test.ts"],
+          environment: "node",
+          env: testEnv,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "integration",
+          include: ["tests/integration/**/*.test.ts"],
+          environment: "node",
+          env: testEnv,
+          globalSetup: ["tests/support/postgres-global-setup.ts"],
+          setupFiles: ["tests/support/database-per-file.ts"],
+          pool: "forks",
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
