@@ -6,7 +6,15 @@ export const logger = pino({
   level: env.LOG_LEVEL,
   base: { service: "echo" },
   redact: {
-    paths: ["*.password", "*.secret", "*.clientSecret", "*.webhookSecret", "*.apiKey", "*.credentials", "*.authorization"],
+    paths: [
+      "*.password",
+      "*.secret",
+      "*.clientSecret",
+      "*.webhookSecret",
+      "*.apiKey",
+      "*.credentials",
+      "*.authorization",
+    ],
     censor: "[redacted]",
   },
 });

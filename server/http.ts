@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -31,7 +32,7 @@ export async function startHttpServer(env: Env): Promise<RunningHttpServer> {
     }),
   );
 
-  const server = await new Promise<import("node:http").Server>((resolve, reject) => {
+  const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(env.PORT, env.HOST, () => resolve(listening));
     listening.once("error", (error: NodeJS.ErrnoException) => {
       reject(

@@ -88,7 +88,9 @@ async function main(): Promise<void> {
 
   const server = await startHttpServer(env).catch((error: Error) => fail(error.message));
   cleanups.push(() => server.close());
-  console.log(`Echo is running at ${env.APP_URL} (data: ${embedded ? path.join(dataDir, "postgres") : "DATABASE_URL"})`);
+  console.log(
+    `Echo is running at ${env.APP_URL} (data: ${embedded ? path.join(dataDir, "postgres") : "DATABASE_URL"})`,
+  );
 }
 
 void main();

@@ -17,7 +17,9 @@ export function AppShell({ user, children }: { user: { name: string; email: stri
                 <NavLink
                   key={item.to}
                   to={item.to}
-                  className={({ isActive }) => (isActive ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900")}
+                  className={({ isActive }) =>
+                    isActive ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"
+                  }
                 >
                   {item.label}
                 </NavLink>

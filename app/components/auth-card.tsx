@@ -1,6 +1,14 @@
 import { Link } from "@remix-run/react";
 
-export function AuthCard({ title, children, footer }: { title: string; children: React.ReactNode; footer: React.ReactNode }) {
+export function AuthCard({
+  title,
+  children,
+  footer,
+}: {
+  title: string;
+  children: React.ReactNode;
+  footer: React.ReactNode;
+}) {
   return (
     <main className="flex min-h-full items-center justify-center px-6 py-12">
       <div className="w-full max-w-sm">

@@ -1,9 +1,7 @@
 import { z } from "zod";
 
 /** The schema of every setting Echo reads; see README.md for what each one does. */
-const booleanFromString = z
-  .enum(["true", "false", "1", "0"])
-  .transform((value) => value === "true" || value === "1");
+const booleanFromString = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 export const EnvSchema = z
   .object({

@@ -41,7 +41,11 @@ export default function Dashboard() {
         </h2>
         <ul className="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-3">
           {view.integrations.map((integration) => (
-            <li key={integration.slug} className="flex gap-3 rounded-lg border border-slate-200 bg-white p-4" data-testid={`integration-${integration.slug}`}>
+            <li
+              key={integration.slug}
+              className="flex gap-3 rounded-lg border border-slate-200 bg-white p-4"
+              data-testid={`integration-${integration.slug}`}
+            >
               <img src={integration.icon} alt="" className="h-10 w-10" />
               <div>
                 <p className="font-medium">{integration.name}</p>

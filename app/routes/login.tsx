@@ -27,7 +27,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const result = await logIn(prisma, parsed.data, context.clientAddress);
   if (!result.ok) {
-    return data({ values, fieldErrors: result.fieldErrors ?? {}, formError: result.formError }, { status: result.status });
+    return data(
+      { values, fieldErrors: result.fieldErrors ?? {}, formError: result.formError },
+      { status: result.status },
+    );
   }
   const redirectTo = formData.get("redirectTo");
   return startUserSession(request, result.userId, typeof redirectTo === "string" ? redirectTo : null);
@@ -54,8 +57,21 @@ export default function LoginPage() {
         <CsrfInput />
         <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? ""} />
         <FormError message={actionData?.formError} />
-        <FormField label="Email" name="email" type="email" autoComplete="email" defaultValue={actionData?.values.email} error={errors.email} />
-        <FormField label="Password" name="password" type="password" autoComplete="current-password" error={errors.password} />
+        <FormField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          defaultValue={actionData?.values.email}
+          error={errors.email}
+        />
+        <FormField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          error={errors.password}
+        />
         <button
           type="submit"
           disabled={navigation.state === "submitting"}

@@ -27,7 +27,10 @@ export async function action({ request }: ActionFunctionArgs) {
   }
   const result = await signUp(prisma, parsed.data);
   if (!result.ok) {
-    return data({ values, fieldErrors: result.fieldErrors ?? {}, formError: result.formError }, { status: result.status });
+    return data(
+      { values, fieldErrors: result.fieldErrors ?? {}, formError: result.formError },
+      { status: result.status },
+    );
   }
   return startUserSession(request, result.userId, "/dashboard");
 }
@@ -51,9 +54,29 @@ export default function SignupPage() {
       <Form method="post" className="space-y-4" noValidate>
         <CsrfInput />
         <FormError message={actionData?.formError} />
-        <FormField label="Name" name="name" autoComplete="name" defaultValue={actionData?.values.name} error={errors.name} />
-        <FormField label="Email" name="email" type="email" autoComplete="email" defaultValue={actionData?.values.email} error={errors.email} />
-        <FormField label="Password" name="password" type="password" autoComplete="new-password" error={errors.password} hint="At least 10 characters." />
+        <FormField
+          label="Name"
+          name="name"
+          autoComplete="name"
+          defaultValue={actionData?.values.name}
+          error={errors.name}
+        />
+        <FormField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          defaultValue={actionData?.values.email}
+          error={errors.email}
+        />
+        <FormField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          error={errors.password}
+          hint="At least 10 characters."
+        />
         <button
           type="submit"
           disabled={navigation.state === "submitting"}

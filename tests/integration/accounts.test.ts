@@ -21,7 +21,11 @@ describe("accounts", () => {
     const email = uniqueEmail();
     await signUp(prisma, { name: "Ada", email, password: "correct horse battery" });
     const again = await signUp(prisma, { name: "Eve", email, password: "another password 1" });
-    expect(again).toMatchObject({ ok: false, status: 400, fieldErrors: { email: expect.stringContaining("already exists") } });
+    expect(again).toMatchObject({
+      ok: false,
+      status: 400,
+      fieldErrors: { email: expect.stringContaining("already exists") },
+    });
   });
 
   it("logs in with the right password and refuses a wrong one with one generic message", async () => {
@@ -41,7 +45,11 @@ describe("accounts", () => {
       await logIn(prisma, { email, password: `wrong-${attempt}-password` }, "10.0.0.2");
     }
     const blocked = await logIn(prisma, { email, password: "correct horse battery" }, "10.0.0.2");
-    expect(blocked).toMatchObject({ ok: false, status: 429, formError: expect.stringContaining("Too many login attempts") });
+    expect(blocked).toMatchObject({
+      ok: false,
+      status: 429,
+      formError: expect.stringContaining("Too many login attempts"),
+    });
   });
 
   it("starts a new rate-limit window once the old one has ended", async () => {

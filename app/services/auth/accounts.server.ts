@@ -8,10 +8,7 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from "./password.serv
 export const SignupSchema = z.object({
   name: z.string().trim().min(1, "Enter your name").max(100, "Keep your name under 100 characters"),
   email: z.email("Enter a valid email address").trim().toLowerCase().max(254),
-  password: z
-    .string()
-    .min(10, "Use at least 10 characters")
-    .max(200, "Use at most 200 characters"),
+  password: z.string().min(10, "Use at least 10 characters").max(200, "Use at most 200 characters"),
 });
 
 export const LoginSchema = z.object({
@@ -22,8 +19,7 @@ export const LoginSchema = z.object({
 export type FieldErrors = Partial<Record<string, string>>;
 
 export type AuthResult =
-  | { ok: true; userId: string }
-  | { ok: false; status: number; formError?: string; fieldErrors?: FieldErrors };
+  { ok: true; userId: string } | { ok: false; status: number; formError?: string; fieldErrors?: FieldErrors };
 
 export async function signUp(db: Database, input: z.infer<typeof SignupSchema>): Promise<AuthResult> {
   const passwordHash = await hashPassword(input.password);
@@ -32,7 +28,11 @@ export async function signUp(db: Database, input: z.infer<typeof SignupSchema>):
     return { ok: true, userId: user.id };
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-      return { ok: false, status: 400, fieldErrors: { email: "An account with this email already exists. Log in instead." } };
+      return {
+        ok: false,
+        status: 400,
+        fieldErrors: { email: "An account with this email already exists. Log in instead." },
+      };
     }
     throw error;
   }
@@ -54,7 +54,11 @@ export async function logIn(
     const result = await consumeRateLimit(db, { key, limit, windowSeconds: LOGIN_LIMITS.windowSeconds });
     if (!result.allowed) {
       const minutes = Math.ceil(result.retryAfterSeconds / 60);
-      return { ok: false, status: 429, formError: `Too many login attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.` };
+      return {
+        ok: false,
+        status: 429,
+        formError: `Too many login attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+      };
     }
   }
 

@@ -115,7 +115,9 @@ async function prepareDataDir(dataDir: string, owner: { uid: number; gid: number
     await mkdir(parent, { recursive: true });
     await access(parent, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
   } catch (error) {
-    throw new EmbeddedPostgresError(`The data folder ${parent} cannot be created or written: ${(error as Error).message}`);
+    throw new EmbeddedPostgresError(
+      `The data folder ${parent} cannot be created or written: ${(error as Error).message}`,
+    );
   }
   if (owner && spawnSync("test", ["-x", parent], { uid: owner.uid, gid: owner.gid }).status !== 0) {
     throw new EmbeddedPostgresError(
@@ -136,7 +138,9 @@ async function prepareDataDir(dataDir: string, owner: { uid: number; gid: number
     }
     await chmod(dataDir, 0o700);
   } catch (error) {
-    throw new EmbeddedPostgresError(`The database folder ${dataDir} is not readable and writable: ${(error as Error).message}`);
+    throw new EmbeddedPostgresError(
+      `The database folder ${dataDir} is not readable and writable: ${(error as Error).message}`,
+    );
   }
   return (await stat(path.join(dataDir, "PG_VERSION")).catch(() => undefined)) !== undefined;
 }
@@ -170,7 +174,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       "unix_socket_directories=",
       "-c",
       "max_connections=200",
-      ...(options.fsync === false ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
+      ...(options.fsync === false
+        ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        : []),
     ],
     onLog: log,
     onError: (error) => log(String(error)),

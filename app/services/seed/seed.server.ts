@@ -13,7 +13,13 @@ export async function seedDemoData(db: Database): Promise<void> {
       where: { slug: entry.slug },
       create: { ...entry, config: entry.config as object },
       // The catalog is Echo's own data: keep it current with the code.
-      update: { name: entry.name, description: entry.description, icon: entry.icon, authType: entry.authType, config: entry.config as object },
+      update: {
+        name: entry.name,
+        description: entry.description,
+        icon: entry.icon,
+        authType: entry.authType,
+        config: entry.config as object,
+      },
     });
   }
 
