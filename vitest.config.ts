@@ -5,7 +5,7 @@ const alias = { "~": path.resolve(import.meta.dirname, "app") };
 
 // Fixed test secrets: tests never touch a real deployment's data.
 const testEnv = {
-  NODE_ENV: "test",
+  NODE_ENV: "test" as const,
   LOG_LEVEL: "silent",
   SESSION_SECRET: "test-session-secret-test-session-secret-0123456789",
   ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
