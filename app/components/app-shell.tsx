@@ -1,7 +1,14 @@
 import { Form, Link, NavLink } from "@remix-run/react";
 import { CsrfInput } from "./csrf-input";
 
-const NAV = [{ to: "/dashboard", label: "Dashboard" }];
+const NAV = [
+  { to: "/dashboard", label: "Dashboard" },
+  { to: "/integrations", label: "Integrations" },
+  { to: "/webhooks", label: "Webhooks" },
+  { to: "/developers/apps", label: "OAuth apps" },
+  { to: "/settings/connected-apps", label: "Connected apps" },
+  { to: "/settings/api-keys", label: "API keys" },
+];
 
 export function AppShell({ user, children }: { user: { name: string; email: string }; children: React.ReactNode }) {
   return (

@@ -20,6 +20,8 @@ export const EnvSchema = z
       .string()
       .refine((value) => Buffer.from(value, "base64").length === 32, "ENCRYPTION_KEY must be 32 bytes, base64-encoded")
       .optional(),
+    /** Host part of the `mcp://<host>/<provider>/<account_id>` endpoints in integration events. */
+    MCP_HOST: z.string().min(1).optional(),
     SEED_DEMO_DATA: booleanFromString.default(true),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRIGGER_SECRET_KEY: z.string().min(1).optional(),
@@ -29,6 +31,7 @@ export const EnvSchema = z
   .transform((raw) => ({
     ...raw,
     APP_URL: raw.APP_URL ?? `http://localhost:${raw.PORT}`,
+    MCP_HOST: raw.MCP_HOST ?? new URL(raw.APP_URL ?? `http://localhost:${raw.PORT}`).host,
   }));
 
 export type Env = z.infer<typeof EnvSchema>;
