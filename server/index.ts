@@ -55,6 +55,9 @@ process.on("unhandledRejection", (reason) => {
 });
 
 async function resolveDatabase(): Promise<void> {
+  const configured = bootEnv.DATABASE_URL && bootEnv.SESSION_SECRET && bootEnv.ENCRYPTION_KEY;
+  if (configured) return;
+  // The local default: whatever the operator did not configure comes from the data folder.
   const localSecrets = await loadOrCreateLocalSecrets(dataDir).catch((error: Error) => fail(error.message));
   process.env.SESSION_SECRET ??= localSecrets.sessionSecret;
   process.env.ENCRYPTION_KEY ??= localSecrets.encryptionKey;
