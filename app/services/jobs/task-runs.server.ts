@@ -1,0 +1,36 @@
+import { randomUUID } from "node:crypto";
+import type { Database } from "~/db.server";
+import type { Prisma } from "~/generated/prisma/client";
+
+export const TASK_RUN_CHANNEL = "echo_task_runs";
+
+export type NewTaskRun = {
+  taskId: string;
+  payload: unknown;
+  /** Runs with the same task and key are created once; later triggers are no-ops. */
+  idempotencyKey?: string;
+  concurrencyKey?: string;
+  delayMs?: number;
+};
+
+/**
+ * Queues runs for the embedded engine in one statement, and wakes idle workers. Pass a
+ * transaction client to make the runs part of a larger atomic write (the outbox does).
+ */
+export async function enqueueTaskRuns(db: Database | Prisma.TransactionClient, runs: NewTaskRun[]): Promise<number> {
+  if (runs.length === 0) return 0;
+  const ids = runs.map(() => randomUUID());
+  const taskIds = runs.map((run) => run.taskId);
+  const payloads = runs.map((run) => JSON.stringify(run.payload ?? null));
+  const idempotencyKeys = runs.map((run) => run.idempotencyKey ?? null);
+  const concurrencyKeys = runs.map((run) => run.concurrencyKey ?? null);
+  const delays = runs.map((run) => Math.max(0, run.delayMs ?? 0) / 1000);
+  const inserted = await db.$executeRaw`
+    INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "concurrencyKey", "runAt", "updatedAt")
+    SELECT id, task_id, payload::jsonb, idempotency_key, concurrency_key, now() + make_interval(secs => delay), now()
+    FROM unnest(${ids}::text[], ${taskIds}::text[], ${payloads}::text[], ${idempotencyKeys}::text[], ${concurrencyKeys}::text[], ${delays}::float8[])
+      AS t(id, task_id, payload, idempotency_key, concurrency_key, delay)
+    ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING`;
+  await db.$executeRaw`SELECT pg_notify(${TASK_RUN_CHANNEL}, '')`;
+  return inserted;
+}
