@@ -22,6 +22,27 @@ export const EnvSchema = z
       .optional(),
     /** Host part of the `mcp://<host>/<provider>/<account_id>` endpoints in integration events. */
     MCP_HOST: z.string().min(1).optional(),
+    /**
+     * Hosts, IPs or CIDRs that outbound requests (webhooks, MCP servers) may reach even
+     * though they are private or loopback, comma-separated, e.g. `127.0.0.1,10.0.0.0/8`.
+     * The launcher's local default (embedded database) allows loopback.
+     */
+    OUTBOUND_ALLOWED_HOSTS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      ),
+    /** Run the embedded task engine and outbox sweeper in this process (when Trigger.dev is not configured). */
+    WORKER_ENABLED: booleanFromString.default(true),
+    /** How long a worker owns a claimed task run without a heartbeat; after a crash, runs resume after it. */
+    ENGINE_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+    OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+    /** A webhook target failing without a single success for this long is disabled. */
+    WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(1).max(24 * 90).default(5 * 24),
     SEED_DEMO_DATA: booleanFromString.default(true),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRIGGER_SECRET_KEY: z.string().min(1).optional(),
