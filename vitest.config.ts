@@ -10,6 +10,9 @@ const testEnv = {
   SESSION_SECRET: "test-session-secret-test-session-secret-0123456789",
   ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
   APP_URL: "http://localhost:3000",
+  // Test receivers listen on loopback; production refuses it unless allowlisted.
+  OUTBOUND_ALLOWED_HOSTS: "127.0.0.1,::1,localhost",
+  MCP_HOST: "echo.test",
 };
 
 export default defineConfig({

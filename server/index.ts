@@ -69,6 +69,8 @@ async function resolveDatabase(): Promise<void> {
     databaseName: "echo",
   }).catch((error: Error) => fail(error.message));
   process.env.DATABASE_URL = embedded.url;
+  // The local default delivers to receivers on this machine (it has nothing else to reach).
+  process.env.OUTBOUND_ALLOWED_HOSTS ??= "127.0.0.1,::1,localhost";
 }
 
 async function main(): Promise<void> {
@@ -87,6 +89,12 @@ async function main(): Promise<void> {
     const { seedDemoData, DEMO_USER } = await import("../app/services/seed/seed.server.ts");
     await seedDemoData(prisma);
     console.log(`Demo login: ${DEMO_USER.email} / ${DEMO_USER.password}`);
+  }
+
+  if (env.WORKER_ENABLED) {
+    const { startWorker } = await import("./worker.ts");
+    const worker = await startWorker(env);
+    cleanups.push(() => worker.stop());
   }
 
   const server = await startHttpServer(env).catch((error: Error) => fail(error.message));

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * The `integration.connected` / `integration.disconnected` payload sent to OAuth apps.
  * Its shape is a contract with every receiver: change it only with a new event version.
@@ -46,4 +48,26 @@ export function buildIntegrationPayload(input: {
     },
     timestamp: input.occurredAt.toISOString(),
   };
+}
+
+export const IntegrationWebhookPayloadSchema = z.object({
+  event: z.enum(["integration.connected", "integration.disconnected"]),
+  user_id: z.string(),
+  integration: z.object({
+    id: z.string(),
+    provider: z.string(),
+    account_id: z.string(),
+    mcp_endpoint: z.string(),
+    name: z.string(),
+    icon: z.string(),
+  }),
+  timestamp: z.string(),
+});
+
+/**
+ * The body bytes receivers get. PostgreSQL's jsonb does not keep key order, so the stored
+ * payload is re-read through the schema, which emits keys in the contract's order.
+ */
+export function serializeIntegrationPayload(stored: unknown): string {
+  return JSON.stringify(IntegrationWebhookPayloadSchema.parse(stored));
 }

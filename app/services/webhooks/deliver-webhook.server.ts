@@ -1,0 +1,298 @@
+import type { Dispatcher } from "undici";
+import { prisma, type Database } from "~/db.server";
+import { env } from "~/env.server";
+import { redactHeaders } from "~/lib/webhooks/headers";
+import { checkLiteralDestination, createSafeLookup } from "~/lib/webhooks/outbound-url";
+import { classifyAttempt, computeNextAttemptAt } from "~/lib/webhooks/retry-policy";
+import { buildSignatureHeaders } from "~/lib/webhooks/signing";
+import { logger } from "~/logger.server";
+import { decryptAtRest } from "~/services/encryption.server";
+import { createWebhookAgent, sendWebhook, type SendResult } from "./http-sender.server";
+
+export const USER_AGENT = "Echo-OAuth-Webhooks/1.0";
+
+export type DeliveryAttemptResult =
+  | { outcome: "delivered"; status: number }
+  | { outcome: "skipped"; reason: string }
+  | { outcome: "retry"; retryAt: Date }
+  | { outcome: "failed"; reason: string };
+
+let sharedAgent: Dispatcher | undefined;
+/** One keep-alive pool per process; every connection checks the resolved address first. */
+export function webhookDispatcher(): Dispatcher {
+  sharedAgent ??= createWebhookAgent({ lookup: createSafeLookup({ allowlist: env.OUTBOUND_ALLOWED_HOSTS }) });
+  return sharedAgent;
+}
+
+type Target = {
+  kind: "oauth_client";
+  id: string;
+  url: string | null;
+  disabledReason: string | null;
+  secrets: string[];
+  timeoutMs: number;
+  retryBaseDelayMs: number | null;
+  failingSince: Date | null;
+};
+
+async function loadTarget(db: Database, oauthClientId: string): Promise<Target | null> {
+  const client = await db.oAuthClient.findUnique({
+    where: { id: oauthClientId },
+    select: {
+      id: true,
+      webhookUrl: true,
+      webhookSecret: true,
+      previousWebhookSecret: true,
+      previousSecretExpiresAt: true,
+      webhookTimeoutMs: true,
+      webhookRetryBaseDelayMs: true,
+      webhookDisabledAt: true,
+      webhookDisabledReason: true,
+      webhookFailingSince: true,
+      deletedAt: true,
+    },
+  });
+  if (!client) return null;
+  const secrets: string[] = [];
+  if (client.webhookSecret) secrets.push(decryptAtRest(client.webhookSecret));
+  // During a rotation's grace period the old secret signs too, so receivers can switch at leisure.
+  if (client.previousWebhookSecret && client.previousSecretExpiresAt && client.previousSecretExpiresAt > new Date()) {
+    secrets.push(decryptAtRest(client.previousWebhookSecret));
+  }
+  return {
+    kind: "oauth_client",
+    id: client.id,
+    url: client.webhookUrl,
+    disabledReason: client.deletedAt
+      ? "The OAuth app was deleted."
+      : client.webhookDisabledAt
+        ? `The app's webhook is disabled: ${client.webhookDisabledReason ?? "no reason recorded"}`
+        : null,
+    secrets,
+    timeoutMs: client.webhookTimeoutMs,
+    retryBaseDelayMs: client.webhookRetryBaseDelayMs,
+    failingSince: client.webhookFailingSince,
+  };
+}
+
+type ClaimedDelivery = {
+  id: string;
+  eventId: string;
+  oauthClientId: string | null;
+  eventType: string;
+  url: string;
+  body: string;
+  attemptCount: number;
+  maxAttempts: number;
+  previousStatus: string;
+  previousLockedUntil: Date | null;
+};
+
+function describe(result: SendResult): string | null {
+  return result.kind === "response" ? null : result.error;
+}
+
+/**
+ * Makes one attempt of one delivery and records it, whatever happens: claims the row (so
+ * two runs never send the same delivery at once), signs the stored body, POSTs it, stores
+ * the attempt, and moves the delivery to SUCCESS, RETRYING (with the next time) or FAILED.
+ */
+export async function attemptWebhookDelivery(
+  deliveryId: string,
+  { db = prisma, dispatcher = webhookDispatcher() }: { db?: Database; dispatcher?: Dispatcher } = {},
+): Promise<DeliveryAttemptResult> {
+  const current = await db.webhookDelivery.findUnique({
+    where: { id: deliveryId },
+    select: { status: true, oauthClientId: true, lockedUntil: true },
+  });
+  if (!current) return { outcome: "failed", reason: `Delivery ${deliveryId} does not exist` };
+  if (current.status === "SUCCESS" || current.status === "FAILED") {
+    return { outcome: "skipped", reason: `already ${current.status}` };
+  }
+  if (!current.oauthClientId) return { outcome: "failed", reason: "Delivery has no target" };
+  const target = await loadTarget(db, current.oauthClientId);
+
+  const leaseSeconds = ((target?.timeoutMs ?? 30_000) + 5_000) / 1000;
+  const [claimed] = await db.$queryRaw<ClaimedDelivery[]>`
+    WITH previous AS (SELECT id, status, "lockedUntil" FROM "WebhookDelivery" WHERE id = ${deliveryId} FOR UPDATE)
+    UPDATE "WebhookDelivery" AS d
+    SET status = 'SENDING', "attemptCount" = d."attemptCount" + 1,
+        "lockedUntil" = now() + make_interval(secs => ${leaseSeconds}), "updatedAt" = now()
+    FROM previous
+    WHERE d.id = previous.id
+      AND (previous.status IN ('PENDING', 'RETRYING')
+           OR (previous.status = 'SENDING' AND (previous."lockedUntil" IS NULL OR previous."lockedUntil" <= now())))
+    RETURNING d.id, d."eventId", d."oauthClientId", d."eventType", d.url, d.body, d."attemptCount", d."maxAttempts",
+              previous.status::text AS "previousStatus", previous."lockedUntil" AS "previousLockedUntil"`;
+  if (!claimed) {
+    // Another run is sending it right now; look again when its lease ends.
+    const lockedUntil = current.lockedUntil ?? new Date(Date.now() + leaseSeconds * 1000);
+    return { outcome: "retry", retryAt: new Date(Math.max(lockedUntil.getTime(), Date.now()) + 1_000) };
+  }
+
+  const attemptNumber = claimed.attemptCount;
+  if (claimed.previousStatus === "SENDING" && attemptNumber > 1) {
+    // The previous attempt's worker died mid-send: record it, so the log shows every try.
+    await db.deliveryAttempt.createMany({
+      data: [
+        {
+          deliveryId: claimed.id,
+          attemptNumber: attemptNumber - 1,
+          startedAt: claimed.previousLockedUntil ?? new Date(),
+          durationMs: 0,
+          requestUrl: claimed.url,
+          requestHeaders: {},
+          error:
+            "The worker stopped during this attempt (crash or restart); its outcome is unknown, so Echo sent it again.",
+        },
+      ],
+      skipDuplicates: true,
+    });
+  }
+  const startedAt = new Date();
+  const timestamp = Math.floor(startedAt.getTime() / 1000);
+  const url = target?.url ?? claimed.url;
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": USER_AGENT,
+    "x-webhook-delivery": claimed.id,
+    "x-webhook-event": claimed.eventType,
+    ...(target && target.secrets.length > 0
+      ? buildSignatureHeaders({ body: claimed.body, id: claimed.id, timestamp, secrets: target.secrets })
+      : {}),
+  };
+
+  const refusedLiteral = checkLiteralDestination(url, env.OUTBOUND_ALLOWED_HOSTS);
+  const result: SendResult =
+    !target || target.disabledReason
+      ? {
+          kind: "connection_error",
+          error: target?.disabledReason ?? "The delivery's target no longer exists.",
+          durationMs: 0,
+        }
+      : refusedLiteral
+        ? { kind: "refused_address", error: refusedLiteral.message, durationMs: 0 }
+        : await sendWebhook(dispatcher, { url, headers, body: claimed.body, timeoutMs: target.timeoutMs });
+
+  const verdict =
+    !target || target.disabledReason
+      ? ({ kind: "permanent", disableEndpoint: false } as const)
+      : classifyAttempt(
+          result.kind === "response"
+            ? { status: result.status }
+            : {
+                error:
+                  result.kind === "timeout"
+                    ? "timeout"
+                    : result.kind === "refused_address"
+                      ? "refused_address"
+                      : "connection",
+              },
+        );
+  const retryAfter = result.kind === "response" ? result.headers["retry-after"] : undefined;
+  const nextAttemptAt =
+    verdict.kind === "retryable"
+      ? computeNextAttemptAt({
+          attemptNumber,
+          maxAttempts: claimed.maxAttempts,
+          baseDelayMs: target?.retryBaseDelayMs ?? undefined,
+          retryAfter,
+          now: new Date(),
+        })
+      : null;
+
+  const status = verdict.kind === "success" ? "SUCCESS" : nextAttemptAt ? "RETRYING" : "FAILED";
+  const statusCode = result.kind === "response" ? result.status : null;
+  const error =
+    describe(result) ??
+    (verdict.kind === "success"
+      ? null
+      : `HTTP ${statusCode}${status === "FAILED" && verdict.kind === "permanent" ? " (not retried)" : ""}`);
+  const disableReason =
+    verdict.kind === "permanent" && verdict.disableEndpoint
+      ? `The receiver answered 410 Gone on ${startedAt.toISOString()}.`
+      : target?.failingSince &&
+          status !== "SUCCESS" &&
+          startedAt.getTime() - target.failingSince.getTime() > env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000
+        ? `Every delivery failed for more than ${env.WEBHOOK_DISABLE_AFTER_HOURS} hours (since ${target.failingSince.toISOString()}).`
+        : null;
+
+  await db.$transaction([
+    db.deliveryAttempt.create({
+      data: {
+        deliveryId: claimed.id,
+        attemptNumber,
+        startedAt,
+        durationMs: result.durationMs,
+        requestUrl: url,
+        requestHeaders: redactHeaders(headers),
+        responseStatus: statusCode,
+        responseHeaders: result.kind === "response" ? result.headers : undefined,
+        responseBody: result.kind === "response" ? result.body : null,
+        error,
+        nextAttemptAt,
+      },
+    }),
+    db.webhookDelivery.update({
+      where: { id: claimed.id },
+      data: {
+        status,
+        lastStatusCode: statusCode,
+        lastError: status === "SUCCESS" ? null : error,
+        nextAttemptAt,
+        lockedUntil: null,
+        completedAt: status === "RETRYING" ? null : new Date(),
+      },
+    }),
+    ...(target && target.kind === "oauth_client" && !target.disabledReason
+      ? [
+          db.oAuthClient.update({
+            where: { id: target.id },
+            data:
+              status === "SUCCESS"
+                ? { webhookFailingSince: null }
+                : {
+                    webhookFailingSince: target.failingSince ?? startedAt,
+                    ...(disableReason ? { webhookDisabledAt: startedAt, webhookDisabledReason: disableReason } : {}),
+                  },
+          }),
+        ]
+      : []),
+  ]);
+
+  logger.info(
+    {
+      event: claimed.eventType,
+      eventId: claimed.eventId,
+      deliveryId: claimed.id,
+      oauthClientId: claimed.oauthClientId,
+      attempt: attemptNumber,
+      status,
+      statusCode,
+      durationMs: result.durationMs,
+      error: error ?? undefined,
+    },
+    "Webhook delivery attempt",
+  );
+  if (disableReason) logger.warn({ oauthClientId: target?.id, reason: disableReason }, "Webhook target disabled");
+
+  if (status === "SUCCESS") return { outcome: "delivered", status: statusCode ?? 0 };
+  if (status === "RETRYING" && nextAttemptAt) return { outcome: "retry", retryAt: nextAttemptAt };
+  return { outcome: "failed", reason: error ?? "failed" };
+}
+
+/** When the engine gives up on a delivery's runs (not the delivery's own decision), record it. */
+export async function markDeliveryAbandoned(deliveryId: string, error: unknown, db: Database = prisma): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  const updated = await db.webhookDelivery.updateMany({
+    where: { id: deliveryId, status: { in: ["PENDING", "RETRYING", "SENDING"] } },
+    data: {
+      status: "FAILED",
+      lastError: `Abandoned by the job engine: ${message}`.slice(0, 2000),
+      completedAt: new Date(),
+      lockedUntil: null,
+    },
+  });
+  if (updated.count > 0)
+    logger.error({ deliveryId, error: message }, "Webhook delivery abandoned after repeated engine failures");
+}

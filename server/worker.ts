@@ -1,0 +1,38 @@
+import path from "node:path";
+import type { Env } from "../app/lib/env-schema.ts";
+
+export type RunningWorker = { stop(): Promise<void> };
+
+/**
+ * The embedded job engine and the outbox sweeper, for deployments without Trigger.dev.
+ * Runs inside `npm start` by default; `npm run worker` runs it alone so that several
+ * worker processes can share one PostgreSQL.
+ */
+export async function startWorker(env: Env): Promise<RunningWorker> {
+  const { prisma } = await import("../app/db.server.ts");
+  const { logger } = await import("../app/logger.server.ts");
+  const { startOutboxSweeper } = await import("../app/services/webhooks/outbox-dispatcher.server.ts");
+  const stopSweeper = startOutboxSweeper({ intervalMs: env.OUTBOX_SWEEP_INTERVAL_MS });
+
+  if (env.TRIGGER_SECRET_KEY) {
+    logger.info("TRIGGER_SECRET_KEY is set: tasks run on Trigger.dev; this process only sweeps the outbox");
+    return { stop: stopSweeper };
+  }
+
+  const { loadTaskCatalog, taskFilesIn } = await import("../app/services/jobs/task-catalog.server.ts");
+  const { EmbeddedTaskEngine } = await import("../app/services/jobs/embedded-engine.server.ts");
+  const catalog = await loadTaskCatalog(await taskFilesIn(path.resolve("trigger")));
+  const engine = new EmbeddedTaskEngine(catalog, {
+    db: prisma,
+    databaseUrl: env.DATABASE_URL as string,
+    logger,
+    leaseMs: env.ENGINE_LEASE_MS,
+  });
+  await engine.start();
+  return {
+    stop: async () => {
+      await stopSweeper();
+      await engine.stop();
+    },
+  };
+}
