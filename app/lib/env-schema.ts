@@ -42,7 +42,11 @@ export const EnvSchema = z
     ENGINE_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
     OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
     /** A webhook target failing without a single success for this long is disabled. */
-    WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(1).max(24 * 90).default(5 * 24),
+    WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 90)
+      .default(5 * 24),
     SEED_DEMO_DATA: booleanFromString.default(true),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRIGGER_SECRET_KEY: z.string().min(1).optional(),
