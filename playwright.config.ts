@@ -1,0 +1,69 @@
+import { chmodSync, mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { defineConfig, devices } from "@playwright/test";
+
+// A fresh, throwaway Echo for every run: its own data folder, database and ports.
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "echo-e2e-"));
+// When run as root, PostgreSQL runs as 'postgres' and must be able to enter the folder.
+chmodSync(dataDir, 0o755);
+const port = Number(process.env.E2E_PORT ?? 3210);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export const E2E_ENV = {
+  ECHO_DATA_DIR: dataDir,
+  PORT: String(port),
+  APP_URL: baseURL,
+  EMBEDDED_POSTGRES_PORT: process.env.E2E_POSTGRES_PORT ?? "54410",
+  LOG_LEVEL: "warn",
+  ENGINE_LEASE_MS: "2000",
+  OUTBOX_SWEEP_INTERVAL_MS: "500",
+};
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  testMatch: "**/*.spec.ts",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"], ["json", { outputFile: "test-results/playwright.json" }]],
+  outputDir: "test-results/playwright",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: "node --import tsx server/index.ts",
+    url: `${baseURL}/login`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: E2E_ENV,
+    // SIGTERM lets Echo stop its embedded PostgreSQL cleanly instead of being killed.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
+  },
+});
