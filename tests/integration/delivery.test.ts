@@ -343,4 +343,44 @@ describe("integration.connected delivery", () => {
     expect(await prisma.webhookDelivery.count({ where: { eventId } })).toBe(1);
     expect(inbox.received).toHaveLength(1);
   });
+
+  it("lets only the owner retry a failed delivery by hand, and then delivers it", async () => {
+    const { user, owner, definition } = await setup();
+    const inbox = await receiver({ status: 400, body: "not yet" });
+    const app = await createOAuthApp(prisma, { ownerId: owner.id, grantUserId: user.id, webhookUrl: inbox.url });
+    const { eventId } = await connect(user.id, definition);
+    const failed = await settled(eventId, app.id);
+    expect(failed.status).toBe("FAILED");
+
+    const { retryDeliveryByHand } = await import("~/services/webhooks/retry-delivery.server");
+    const stranger = await createUser(prisma);
+    expect(await retryDeliveryByHand({ deliveryId: failed.id, ownerId: stranger.id })).toEqual({
+      ok: false,
+      status: 404,
+      error: "No such delivery.",
+    });
+
+    inbox.setDefault({ status: 200 });
+    expect(await retryDeliveryByHand({ deliveryId: failed.id, ownerId: owner.id })).toEqual({ ok: true });
+    const delivered = await waitFor(async () => {
+      const row = await deliveryFor(eventId, app.id);
+      return row?.status === "SUCCESS" && row;
+    });
+    expect(delivered.attempts.map((a) => a.responseStatus)).toEqual([400, 200]);
+    expect(await retryDeliveryByHand({ deliveryId: failed.id, ownerId: owner.id })).toMatchObject({
+      ok: false,
+      status: 409,
+    });
+  });
+
+  it("refuses an event body over 256 KB and writes nothing", async () => {
+    const { user, definition } = await setup();
+    const { EventTooLargeError } = await import("~/services/webhooks/integration-events.server");
+    const huge = { ...definition, name: "x".repeat(300 * 1024) };
+    await expect(connectIntegration(prisma, { userId: user.id, definition: huge })).rejects.toBeInstanceOf(
+      EventTooLargeError,
+    );
+    expect(await prisma.integrationAccount.count({ where: { userId: user.id } })).toBe(0);
+    expect(await prisma.webhookEvent.count({ where: { userId: user.id } })).toBe(0);
+  });
 });

@@ -6,6 +6,22 @@ import { dispatchPendingEvents } from "./outbox-dispatcher.server";
 
 type Tx = Prisma.TransactionClient;
 
+/** Receivers should never have to accept more; Svix and Stripe draw the line in the same place. */
+export const MAX_EVENT_BODY_BYTES = 256 * 1024;
+
+export class EventTooLargeError extends Error {
+  readonly status = 413;
+  constructor(bytes: number) {
+    super(`The event body is ${bytes} bytes; Echo sends at most ${MAX_EVENT_BODY_BYTES} bytes (256 KB).`);
+    this.name = "EventTooLargeError";
+  }
+}
+
+export function assertEventBodySize(payload: unknown): void {
+  const bytes = Buffer.byteLength(JSON.stringify(payload));
+  if (bytes > MAX_EVENT_BODY_BYTES) throw new EventTooLargeError(bytes);
+}
+
 /**
  * Writes the outbox row for an integration event. Call it inside the same transaction
  * that creates, re-activates or disconnects the account: if that commits, the event
@@ -32,6 +48,7 @@ export async function recordIntegrationEvent(
     mcpHost: env.MCP_HOST,
     occurredAt,
   });
+  assertEventBodySize(payload);
   const event = await tx.webhookEvent.create({
     data: {
       type: input.type,
