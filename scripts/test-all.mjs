@@ -67,7 +67,7 @@ for (const [name, command, args] of steps) {
   console.log(`\n━━ ${name} ━━`);
   const result = spawnSync(command, args, {
     stdio: "inherit",
-    env: { ...process.env, FORCE_COLOR: process.env.CI ? "0" : "1" },
+    env: process.env.CI ? process.env : { ...process.env, FORCE_COLOR: "1" },
   });
   console.log(
     `━━ ${name}: ${result.status === 0 ? "ok" : "FAILED"} in ${((Date.now() - stepStarted) / 1000).toFixed(1)} s`,

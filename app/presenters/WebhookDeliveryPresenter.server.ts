@@ -1,0 +1,39 @@
+import type { Database } from "~/db.server";
+
+/** One delivery with its payload and every attempt, for its owner only (null otherwise). */
+export function presentWebhookDelivery(db: Database, { ownerId, deliveryId }: { ownerId: string; deliveryId: string }) {
+  return db.webhookDelivery.findFirst({
+    where: { id: deliveryId, OR: [{ oauthClient: { ownerId } }, { endpoint: { ownerId } }] },
+    select: {
+      id: true,
+      eventId: true,
+      eventType: true,
+      status: true,
+      url: true,
+      body: true,
+      attemptCount: true,
+      maxAttempts: true,
+      nextAttemptAt: true,
+      lastError: true,
+      createdAt: true,
+      completedAt: true,
+      oauthClient: { select: { name: true, clientId: true } },
+      endpoint: { select: { name: true } },
+      attempts: {
+        orderBy: { attemptNumber: "asc" },
+        select: {
+          attemptNumber: true,
+          startedAt: true,
+          durationMs: true,
+          requestUrl: true,
+          requestHeaders: true,
+          responseStatus: true,
+          responseHeaders: true,
+          responseBody: true,
+          error: true,
+          nextAttemptAt: true,
+        },
+      },
+    },
+  });
+}
