@@ -47,6 +47,25 @@ export const EnvSchema = z
       .min(1)
       .max(24 * 90)
       .default(5 * 24),
+    // Integrations that Echo connects to as an OAuth 2.0 client. A provider without a
+    // client id and secret shows as "not configured" in the catalog.
+    LINEAR_CLIENT_ID: z.string().min(1).optional(),
+    LINEAR_CLIENT_SECRET: z.string().min(1).optional(),
+    LINEAR_AUTHORIZE_URL: z.url().default("https://linear.app/oauth/authorize"),
+    LINEAR_TOKEN_URL: z.url().default("https://api.linear.app/oauth/token"),
+    LINEAR_API_URL: z.url().default("https://api.linear.app"),
+    SLACK_CLIENT_ID: z.string().min(1).optional(),
+    SLACK_CLIENT_SECRET: z.string().min(1).optional(),
+    SLACK_AUTHORIZE_URL: z.url().default("https://slack.com/oauth/v2/authorize"),
+    SLACK_TOKEN_URL: z.url().default("https://slack.com/api/oauth.v2.access"),
+    SLACK_API_URL: z.url().default("https://slack.com/api"),
+    GITHUB_CLIENT_ID: z.string().min(1).optional(),
+    GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+    GITHUB_AUTHORIZE_URL: z.url().default("https://github.com/login/oauth/authorize"),
+    GITHUB_TOKEN_URL: z.url().default("https://github.com/login/oauth/access_token"),
+    GITHUB_API_URL: z.url().default("https://api.github.com"),
+    /** The API-key integration (Postmark server tokens). */
+    POSTMARK_API_URL: z.url().default("https://api.postmarkapp.com"),
     SEED_DEMO_DATA: booleanFromString.default(true),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRIGGER_SECRET_KEY: z.string().min(1).optional(),

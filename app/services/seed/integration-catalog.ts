@@ -35,4 +35,20 @@ export const INTEGRATION_CATALOG: readonly CatalogEntry[] = [
     authType: "OAUTH2",
     config: { scopes: ["read:user", "repo"] },
   },
+  {
+    slug: "postmark",
+    name: "Postmark",
+    description: "Transactional email: Echo checks your server API token with Postmark.",
+    icon: "/icons/postmark.svg",
+    authType: "API_KEY",
+    config: { keyLabel: "Server API token", keyHelp: "Postmark → Servers → your server → API Tokens." },
+  },
+  {
+    slug: "mcp",
+    name: "MCP server",
+    description: "Any Model Context Protocol server over Streamable HTTP.",
+    icon: "/icons/mcp.svg",
+    authType: "MCP",
+    config: {},
+  },
 ];

@@ -2,12 +2,13 @@ import type { Dispatcher } from "undici";
 import { prisma, type Database } from "~/db.server";
 import { env } from "~/env.server";
 import { redactHeaders } from "~/lib/webhooks/headers";
-import { checkLiteralDestination, createSafeLookup } from "~/lib/webhooks/outbound-url";
+import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
 import { classifyAttempt, computeNextAttemptAt } from "~/lib/webhooks/retry-policy";
 import { buildSignatureHeaders } from "~/lib/webhooks/signing";
 import { logger } from "~/logger.server";
 import { decryptAtRest } from "~/services/encryption.server";
-import { createWebhookAgent, sendWebhook, type SendResult } from "./http-sender.server";
+import { outboundDispatcher } from "~/services/outbound.server";
+import { sendWebhook, type SendResult } from "./http-sender.server";
 
 export const USER_AGENT = "Echo-OAuth-Webhooks/1.0";
 
@@ -16,13 +17,6 @@ export type DeliveryAttemptResult =
   | { outcome: "skipped"; reason: string }
   | { outcome: "retry"; retryAt: Date }
   | { outcome: "failed"; reason: string };
-
-let sharedAgent: Dispatcher | undefined;
-/** One keep-alive pool per process; every connection checks the resolved address first. */
-export function webhookDispatcher(): Dispatcher {
-  sharedAgent ??= createWebhookAgent({ lookup: createSafeLookup({ allowlist: env.OUTBOUND_ALLOWED_HOSTS }) });
-  return sharedAgent;
-}
 
 type Target = {
   kind: "oauth_client";
@@ -99,7 +93,7 @@ function describe(result: SendResult): string | null {
  */
 export async function attemptWebhookDelivery(
   deliveryId: string,
-  { db = prisma, dispatcher = webhookDispatcher() }: { db?: Database; dispatcher?: Dispatcher } = {},
+  { db = prisma, dispatcher = outboundDispatcher() }: { db?: Database; dispatcher?: Dispatcher } = {},
 ): Promise<DeliveryAttemptResult> {
   const current = await db.webhookDelivery.findUnique({
     where: { id: deliveryId },
