@@ -112,7 +112,7 @@ async function exchangeCode(
   const token = parsed.data;
   const accessToken = token.access_token ?? token.authed_user?.access_token;
   if (!response.ok || token.error || token.ok === false || !accessToken) {
-    const reason = token.error_description ?? token.error ?? `HTTP ${response.status}`;
+    const reason = [token.error, token.error_description].filter(Boolean).join(": ") || `HTTP ${response.status}`;
     return { ok: false as const, error: `The provider refused to connect: ${reason}.` };
   }
   return {

@@ -1,0 +1,82 @@
+import { createHash, randomBytes } from "node:crypto";
+import { listen, readBody, sendJson } from "./http";
+
+type Grant = { clientId: string; redirectUri: string; challenge?: string; user: { id: string; name: string } };
+
+/**
+ * An OAuth 2.0 provider standing in for Linear, Slack and GitHub: the authorization
+ * endpoint approves at once (or denies), the token endpoint checks the client, the code,
+ * the redirect URI and the PKCE verifier, and each provider's "who am I" API answers for
+ * the token it issued.
+ */
+export async function startOAuthProviderStandIn({
+  clientId = "echo-client",
+  clientSecret = "echo-secret",
+  user = { id: "user-123", name: "Ada Lovelace" },
+}: { clientId?: string; clientSecret?: string; user?: { id: string; name: string } } = {}) {
+  const codes = new Map<string, Grant>();
+  const tokens = new Map<string, Grant["user"]>();
+  const behaviour = { deny: false, tokenError: null as string | null, pkceChecked: 0 };
+
+  const standIn = await listen(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    if (url.pathname === "/authorize") {
+      const redirectUri = url.searchParams.get("redirect_uri") ?? "";
+      const back = new URL(redirectUri);
+      back.searchParams.set("state", url.searchParams.get("state") ?? "");
+      if (behaviour.deny) back.searchParams.set("error", "access_denied");
+      else {
+        const code = randomBytes(12).toString("hex");
+        codes.set(code, {
+          clientId: url.searchParams.get("client_id") ?? "",
+          redirectUri,
+          challenge: url.searchParams.get("code_challenge") ?? undefined,
+          user,
+        });
+        back.searchParams.set("code", code);
+      }
+      res.writeHead(302, { Location: back.toString() });
+      res.end();
+      return;
+    }
+    if (url.pathname === "/token" && req.method === "POST") {
+      const form = new URLSearchParams(await readBody(req));
+      if (behaviour.tokenError)
+        return sendJson(res, 400, {
+          error: behaviour.tokenError,
+          error_description: "The stand-in was told to refuse.",
+        });
+      if (form.get("client_id") !== clientId || form.get("client_secret") !== clientSecret)
+        return sendJson(res, 401, { error: "invalid_client" });
+      const grant = codes.get(form.get("code") ?? "");
+      codes.delete(form.get("code") ?? "");
+      if (!grant || grant.redirectUri !== form.get("redirect_uri"))
+        return sendJson(res, 400, { error: "invalid_grant" });
+      if (grant.challenge) {
+        behaviour.pkceChecked++;
+        const verifier = form.get("code_verifier") ?? "";
+        if (createHash("sha256").update(verifier).digest("base64url") !== grant.challenge)
+          return sendJson(res, 400, { error: "invalid_grant", error_description: "PKCE verification failed" });
+      }
+      const accessToken = randomBytes(16).toString("hex");
+      tokens.set(accessToken, grant.user);
+      return sendJson(res, 200, { access_token: accessToken, token_type: "Bearer", expires_in: 3600, scope: "read" });
+    }
+    const bearer = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+    const who = tokens.get(bearer);
+    if (url.pathname === "/graphql") {
+      if (!who) return sendJson(res, 401, { errors: [{ message: "Authentication required" }] });
+      return sendJson(res, 200, { data: { viewer: { id: who.id, name: who.name, email: "ada@example.com" } } });
+    }
+    if (url.pathname === "/auth.test") {
+      if (!who) return sendJson(res, 200, { ok: false, error: "invalid_auth" });
+      return sendJson(res, 200, { ok: true, user_id: who.id, team_id: "T0001", team: "Acme", user: who.name });
+    }
+    if (url.pathname === "/user") {
+      if (!who) return sendJson(res, 401, { message: "Bad credentials" });
+      return sendJson(res, 200, { id: 9001, login: "ada", name: who.name });
+    }
+    sendJson(res, 404, { error: "not_found" });
+  });
+  return { ...standIn, clientId, clientSecret, behaviour };
+}
