@@ -1,12 +1,23 @@
 import { z } from "zod";
 
-/** Headers Echo sets itself; an endpoint's custom headers may not override them. */
-const RESERVED = new Set([
+/**
+ * Custom headers an endpoint's owner adds to every webhook (say, an API key the receiver
+ * expects), and what of the request Echo keeps in the attempt log.
+ */
+
+export const MAX_CUSTOM_HEADERS = 20;
+export const MAX_HEADER_NAME_LENGTH = 128;
+export const MAX_HEADER_VALUE_LENGTH = 4096;
+
+/** Headers Echo sets itself, or that describe the connection or framing; custom headers may not set them. */
+export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
   "content-type",
   "content-length",
+  "content-encoding",
   "user-agent",
   "host",
   "connection",
+  "proxy-connection",
   "transfer-encoding",
   "keep-alive",
   "upgrade",
@@ -14,45 +25,89 @@ const RESERVED = new Set([
   "trailer",
   "expect",
 ]);
-const RESERVED_PREFIXES = ["webhook-", "x-webhook-"];
+/** Echo's own namespaces: the signature headers (webhook-id, x-webhook-signature, …) and any it adds later. */
+export const RESERVED_HEADER_PREFIXES: readonly string[] = ["webhook-", "x-webhook-"];
+
+// RFC 9110 §5.1 field-name: a token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Visible ASCII, space and tab, plus obs-text; never CR, LF or NUL.
+// RFC 9110 §5.5 field-value: visible ASCII, space, tab and obs-text; never CR, LF, NUL or other controls.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export function isReservedHeaderName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADER_NAMES.has(lower) || RESERVED_HEADER_PREFIXES.some((prefix) => lower.startsWith(prefix));
+}
 
 export const CustomHeaderNameSchema = z
   .string()
   .min(1, "Header names cannot be empty")
-  .max(128, "Header names are at most 128 characters")
+  .max(MAX_HEADER_NAME_LENGTH, `Header names are at most ${MAX_HEADER_NAME_LENGTH} characters`)
   .regex(TOKEN, "Header names may contain only letters, digits and !#$%&'*+-.^_`|~")
-  .refine(
-    (name) =>
-      !RESERVED.has(name.toLowerCase()) && !RESERVED_PREFIXES.some((prefix) => name.toLowerCase().startsWith(prefix)),
-    "Echo sets this header itself",
-  );
+  .refine((name) => !isReservedHeaderName(name), "Echo sets this header itself");
 
 export const CustomHeaderValueSchema = z
   .string()
-  .max(4096, "Header values are at most 4096 characters")
+  .max(MAX_HEADER_VALUE_LENGTH, `Header values are at most ${MAX_HEADER_VALUE_LENGTH} characters`)
   .regex(FIELD_VALUE, "Header values cannot contain line breaks or control characters");
 
+/** An endpoint's custom headers: at most 20, each name once whatever its case. */
 export const CustomHeadersSchema = z
   .record(CustomHeaderNameSchema, CustomHeaderValueSchema)
-  .refine((headers) => Object.keys(headers).length <= 20, "At most 20 custom headers");
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > MAX_CUSTOM_HEADERS) {
+      ctx.addIssue({ code: "custom", message: `At most ${MAX_CUSTOM_HEADERS} custom headers` });
+    }
+    const seen = new Set<string>();
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      if (seen.has(lower)) {
+        ctx.addIssue({ code: "custom", path: [name], message: "This header is already set (names ignore case)" });
+      }
+      seen.add(lower);
+    }
+  });
+export type CustomHeaders = z.infer<typeof CustomHeadersSchema>;
 
-const SECRET_HEADERS = new Set([
+export const REDACTED = "[redacted]";
+
+/** Signatures, credentials and session material, by exact name (lower-case). */
+export const SENSITIVE_HEADER_NAMES: ReadonlySet<string> = new Set([
   "x-webhook-secret",
   "x-webhook-signature",
   "webhook-signature",
   "authorization",
   "proxy-authorization",
   "cookie",
+  "set-cookie",
 ]);
+// Custom headers often carry credentials under names of the owner's choosing (X-Api-Key, X-Auth-Token).
+const SENSITIVE_NAME_PART = /auth|token|secret|signature|passw|api[-_]?key|session|cookie|credential|private/i;
 
-/** The attempt log stores headers as sent, minus anything that would let a reader forge or replay. */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  const redacted: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    redacted[name] = SECRET_HEADERS.has(name.toLowerCase()) ? "[redacted]" : value;
+export function isSensitiveHeaderName(name: string): boolean {
+  return SENSITIVE_HEADER_NAMES.has(name.toLowerCase()) || SENSITIVE_NAME_PART.test(name);
+}
+
+/**
+ * Headers as sent (or received), minus anything that would let a reader of the attempt log
+ * forge, replay or authenticate: signature and credential values become "[redacted]". Names
+ * are kept as given, so the log shows which headers went out.
+ */
+export function redactHeaders(headers: Record<string, string>): Record<string, string>;
+export function redactHeaders(
+  headers: Headers | Record<string, string | readonly string[] | undefined>,
+): Record<string, string | string[]>;
+export function redactHeaders(
+  headers: Headers | Record<string, string | readonly string[] | undefined>,
+): Record<string, string | string[]> {
+  const redacted: Record<string, string | string[]> = {};
+  const pairs: Iterable<[string, string | readonly string[] | undefined]> =
+    typeof (headers as Headers).entries === "function" && typeof (headers as Headers).get === "function"
+      ? (headers as Headers).entries()
+      : Object.entries(headers as Record<string, string | readonly string[] | undefined>);
+  for (const [name, value] of pairs) {
+    if (value === undefined) continue;
+    redacted[name] = isSensitiveHeaderName(name) ? REDACTED : typeof value === "string" ? value : [...value];
   }
   return redacted;
 }
