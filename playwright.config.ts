@@ -4,9 +4,11 @@ import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 
 // A fresh, throwaway Echo for every run: its own data folder, database and ports.
-const dataDir = mkdtempSync(path.join(os.tmpdir(), "echo-e2e-"));
+// Workers load this file again; the environment carries the main process's choice to them.
+const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(os.tmpdir(), "echo-e2e-")));
 // When run as root, PostgreSQL runs as 'postgres' and must be able to enter the folder.
 chmodSync(dataDir, 0o755);
+export const POSTMARK_STAND_IN_PORT = Number(process.env.E2E_POSTMARK_PORT ?? 3291);
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -18,11 +20,15 @@ export const E2E_ENV = {
   LOG_LEVEL: "warn",
   ENGINE_LEASE_MS: "2000",
   OUTBOX_SWEEP_INTERVAL_MS: "500",
+  // Third parties are local stand-ins (tests/e2e/support/global-setup.ts starts them).
+  POSTMARK_API_URL: `http://127.0.0.1:${POSTMARK_STAND_IN_PORT}`,
+  OUTBOUND_ALLOWED_HOSTS: "127.0.0.1",
 };
 
 export default defineConfig({
   testDir: "tests/e2e",
   testMatch: "**/*.spec.ts",
+  globalSetup: "./tests/e2e/support/global-setup.ts",
   fullyParallel: false,
   workers: 1,
   retries: 0,

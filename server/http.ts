@@ -23,6 +23,8 @@ export async function startHttpServer(env: Env): Promise<RunningHttpServer> {
   // Fingerprinted assets can be cached forever; everything else briefly.
   app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
   app.use(express.static("public", { maxAge: "1h" }));
+  // Browsers ask for /favicon.ico whatever the page declares.
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.svg"));
   app.all(
     "*",
     createRequestHandler({

@@ -34,12 +34,15 @@ export function AppShell({ user, children }: { user: { name: string; email: stri
             </nav>
           </div>
           <div className="flex items-center gap-4 text-sm">
-            <span className="text-slate-600" data-testid="current-user">
+            <span className="max-w-[14rem] truncate text-slate-600" data-testid="current-user" title={user.email}>
               {user.email}
             </span>
             <Form method="post" action="/logout">
               <CsrfInput />
-              <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-50">
+              <button
+                type="submit"
+                className="whitespace-nowrap rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-50"
+              >
                 Log out
               </button>
             </Form>

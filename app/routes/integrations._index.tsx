@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
+import { formatDateTime } from "~/lib/format";
 import { AppShell } from "~/components/app-shell";
 import { CsrfInput } from "~/components/csrf-input";
 import { prisma } from "~/db.server";
@@ -149,7 +150,7 @@ export default function Integrations() {
                       {account.definition.name} · {account.displayName}
                     </p>
                     <p className="text-xs text-slate-500">
-                      {account.status.toLowerCase()} · connected {new Date(account.connectedAt).toLocaleString()}
+                      {account.status.toLowerCase()} · connected {formatDateTime(account.connectedAt)}
                     </p>
                   </div>
                 </div>

@@ -3,11 +3,9 @@ import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
 import { StatusChip } from "~/components/status-chip";
 import { prisma } from "~/db.server";
-import {
-  DELIVERY_STATUSES,
-  DeliveryListQuerySchema,
-  presentWebhookDeliveryList,
-} from "~/presenters/WebhookDeliveryListPresenter.server";
+import { formatDateTime } from "~/lib/format";
+import { DELIVERY_STATUSES } from "~/lib/webhooks/delivery-status";
+import { DeliveryListQuerySchema, presentWebhookDeliveryList } from "~/presenters/WebhookDeliveryListPresenter.server";
 import { requireUser } from "~/services/auth/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Webhook deliveries · Echo" }];
@@ -89,7 +87,7 @@ export default function WebhookDeliveries() {
                 <td className="px-4 py-2 text-slate-600">
                   {delivery.lastStatusCode ? `HTTP ${delivery.lastStatusCode}` : (delivery.lastError ?? "—")}
                 </td>
-                <td className="px-4 py-2 text-slate-600">{new Date(delivery.createdAt).toLocaleString()}</td>
+                <td className="px-4 py-2 text-slate-600">{formatDateTime(delivery.createdAt)}</td>
               </tr>
             ))}
           </tbody>

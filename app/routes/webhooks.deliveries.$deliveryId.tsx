@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
+import { formatDateTime } from "~/lib/format";
 import { AppShell } from "~/components/app-shell";
 import { CsrfInput } from "~/components/csrf-input";
 import { StatusChip } from "~/components/status-chip";
@@ -74,7 +75,7 @@ export default function DeliveryDetail() {
       </dl>
       {delivery.status === "RETRYING" && delivery.nextAttemptAt ? (
         <p className="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="next-retry">
-          Next attempt scheduled at {new Date(delivery.nextAttemptAt).toLocaleString()}.
+          Next attempt scheduled at {formatDateTime(delivery.nextAttemptAt)}.
         </p>
       ) : null}
       {delivery.status === "FAILED" ? (
@@ -109,7 +110,7 @@ export default function DeliveryDetail() {
           >
             <div className="flex flex-wrap items-center gap-3 text-sm">
               <span className="font-medium">#{attempt.attemptNumber}</span>
-              <span>{new Date(attempt.startedAt).toLocaleString()}</span>
+              <span>{formatDateTime(attempt.startedAt)}</span>
               <span
                 className={attempt.responseStatus && attempt.responseStatus < 300 ? "text-emerald-700" : "text-red-700"}
               >
@@ -117,9 +118,7 @@ export default function DeliveryDetail() {
               </span>
               <span className="text-slate-500">{attempt.durationMs} ms</span>
               {attempt.nextAttemptAt ? (
-                <span className="text-amber-800">
-                  retry scheduled {new Date(attempt.nextAttemptAt).toLocaleString()}
-                </span>
+                <span className="text-amber-800">retry scheduled {formatDateTime(attempt.nextAttemptAt)}</span>
               ) : null}
             </div>
             {attempt.error ? <p className="mt-2 text-sm text-red-700">{attempt.error}</p> : null}

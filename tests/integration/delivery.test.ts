@@ -106,7 +106,7 @@ describe("integration.connected delivery", () => {
         account_id: account.accountId,
         mcp_endpoint: `mcp://echo.test/${definition.slug}/${account.accountId}`,
         name: "Linear",
-        icon: "/icons/linear.svg",
+        icon: "http://localhost:3000/icons/linear.svg",
       },
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     });

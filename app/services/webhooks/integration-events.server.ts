@@ -44,7 +44,8 @@ export async function recordIntegrationEvent(
     accountId: input.account.accountId,
     provider: input.definition.slug,
     name: input.definition.name,
-    icon: input.definition.icon,
+    // Receivers live elsewhere: give them an absolute URL for the icon.
+    icon: new URL(input.definition.icon, env.APP_URL).href,
     mcpHost: env.MCP_HOST,
     occurredAt,
   });
