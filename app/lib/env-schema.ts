@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAllowlistEntry } from "./webhooks/outbound-url";
 
 /** The schema of every setting Echo reads; see README.md for what each one does. */
 const booleanFromString = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
@@ -35,7 +36,14 @@ export const EnvSchema = z
           .split(",")
           .map((entry) => entry.trim())
           .filter(Boolean),
-      ),
+      )
+      .superRefine((entries, context) => {
+        // A typo here would silently allow nothing (or the wrong thing): fail at start-up instead.
+        for (const entry of entries) {
+          const parsed = parseAllowlistEntry(entry);
+          if (!parsed.ok) context.addIssue({ code: "custom", message: parsed.error });
+        }
+      }),
     /** Run the embedded task engine and outbox sweeper in this process (when Trigger.dev is not configured). */
     WORKER_ENABLED: booleanFromString.default(true),
     /** How long a worker owns a claimed task run without a heartbeat; after a crash, runs resume after it. */

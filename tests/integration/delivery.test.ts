@@ -383,4 +383,20 @@ describe("integration.connected delivery", () => {
     expect(await prisma.integrationAccount.count({ where: { userId: user.id } })).toBe(0);
     expect(await prisma.webhookEvent.count({ where: { userId: user.id } })).toBe(0);
   });
+
+  it("fails, without sending anything unsigned, when the app's secret cannot sign", async () => {
+    const { user, owner, definition } = await setup();
+    const inbox = await receiver();
+    const app = await createOAuthApp(prisma, {
+      ownerId: owner.id,
+      grantUserId: user.id,
+      webhookUrl: inbox.url,
+      secret: "not-a-whsec-secret",
+    });
+    const { eventId } = await connect(user.id, definition);
+    const delivery = await settled(eventId, app.id);
+    expect(delivery.status).toBe("FAILED");
+    expect(delivery.attempts[0]!.error).toMatch(/could not sign this delivery/);
+    expect(inbox.received).toHaveLength(0);
+  });
 });

@@ -146,43 +146,48 @@ export async function attemptWebhookDelivery(
   const startedAt = new Date();
   const timestamp = Math.floor(startedAt.getTime() / 1000);
   const url = target?.url ?? claimed.url;
+  let signingError: string | null = null;
+  let signatureHeaders: Record<string, string> = {};
+  if (target && target.secrets.length > 0) {
+    try {
+      signatureHeaders = {
+        ...buildSignatureHeaders({ body: claimed.body, id: claimed.id, timestamp, secrets: target.secrets }),
+      };
+    } catch (error) {
+      // Never send unsigned what should be signed: a broken secret fails the delivery, visibly.
+      signingError = `The webhook secret could not sign this delivery (${error instanceof Error ? error.message : String(error)}); rotate the secret.`;
+    }
+  }
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "user-agent": USER_AGENT,
     "x-webhook-delivery": claimed.id,
     "x-webhook-event": claimed.eventType,
-    ...(target && target.secrets.length > 0
-      ? buildSignatureHeaders({ body: claimed.body, id: claimed.id, timestamp, secrets: target.secrets })
-      : {}),
+    ...signatureHeaders,
   };
 
   const refusedLiteral = checkLiteralDestination(url, env.OUTBOUND_ALLOWED_HOSTS);
-  const result: SendResult =
-    !target || target.disabledReason
-      ? {
-          kind: "connection_error",
-          error: target?.disabledReason ?? "The delivery's target no longer exists.",
-          durationMs: 0,
-        }
-      : refusedLiteral
-        ? { kind: "refused_address", error: refusedLiteral.message, durationMs: 0 }
-        : await sendWebhook(dispatcher, { url, headers, body: claimed.body, timeoutMs: target.timeoutMs });
+  const blockedReason = !target ? "The delivery's target no longer exists." : (target.disabledReason ?? signingError);
+  const result: SendResult = blockedReason
+    ? { kind: "connection_error", error: blockedReason, durationMs: 0 }
+    : refusedLiteral
+      ? { kind: "refused_address", error: refusedLiteral.message, durationMs: 0 }
+      : await sendWebhook(dispatcher, { url, headers, body: claimed.body, timeoutMs: target?.timeoutMs ?? 30_000 });
 
-  const verdict =
-    !target || target.disabledReason
-      ? ({ kind: "permanent", disableEndpoint: false } as const)
-      : classifyAttempt(
-          result.kind === "response"
-            ? { status: result.status }
-            : {
-                error:
-                  result.kind === "timeout"
-                    ? "timeout"
-                    : result.kind === "refused_address"
-                      ? "refused_address"
-                      : "connection",
-              },
-        );
+  const verdict = blockedReason
+    ? ({ kind: "permanent", disableEndpoint: false } as const)
+    : classifyAttempt(
+        result.kind === "response"
+          ? { status: result.status }
+          : {
+              error:
+                result.kind === "timeout"
+                  ? "timeout"
+                  : result.kind === "refused_address"
+                    ? "refused_address"
+                    : "connection",
+            },
+      );
   const retryAfter = result.kind === "response" ? result.headers["retry-after"] : undefined;
   const nextAttemptAt =
     verdict.kind === "retryable"
@@ -221,7 +226,8 @@ export async function attemptWebhookDelivery(
         requestUrl: url,
         requestHeaders: redactHeaders(headers),
         responseStatus: statusCode,
-        responseHeaders: result.kind === "response" ? result.headers : undefined,
+        // Receivers' Set-Cookie and the like do not belong in a log others can read.
+        responseHeaders: result.kind === "response" ? redactHeaders(result.headers) : undefined,
         responseBody: result.kind === "response" ? result.body : null,
         error,
         nextAttemptAt,
