@@ -399,4 +399,83 @@ describe("integration.connected delivery", () => {
     expect(delivery.attempts[0]!.error).toMatch(/could not sign this delivery/);
     expect(inbox.received).toHaveLength(0);
   });
+
+  it("signs with both secrets during a rotation's grace period, and only the new one after it", async () => {
+    const { user, owner, definition } = await setup();
+    const inbox = await receiver();
+    const app = await createOAuthApp(prisma, { ownerId: owner.id, grantUserId: user.id, webhookUrl: inbox.url });
+    const { encryptAtRest } = await import("~/services/encryption.server");
+    const { generateWebhookSecret } = await import("~/lib/webhooks/secrets");
+    const oldSecret = app.secret!;
+    const newSecret = generateWebhookSecret();
+    await prisma.oAuthClient.update({
+      where: { id: app.id },
+      data: {
+        webhookSecret: encryptAtRest(newSecret),
+        previousWebhookSecret: encryptAtRest(oldSecret),
+        previousSecretExpiresAt: new Date(Date.now() + 3_600_000),
+      },
+    });
+    const first = await connect(user.id, definition);
+    await settled(first.eventId, app.id);
+    const during = inbox.received[0]!;
+    expect(String(during.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    expect(verifyWebhook(during.body, during.headers as Record<string, string>, [oldSecret])).toMatchObject({
+      ok: true,
+    });
+    expect(verifyWebhook(during.body, during.headers as Record<string, string>, [newSecret])).toMatchObject({
+      ok: true,
+    });
+
+    await prisma.oAuthClient.update({
+      where: { id: app.id },
+      data: { previousSecretExpiresAt: new Date(Date.now() - 1_000) },
+    });
+    const second = await connect(user.id, definition);
+    await settled(second.eventId, app.id);
+    const after = inbox.received[1]!;
+    expect(verifyWebhook(after.body, after.headers as Record<string, string>, [oldSecret])).toMatchObject({
+      ok: false,
+    });
+    expect(verifyWebhook(after.body, after.headers as Record<string, string>, [newSecret])).toMatchObject({ ok: true });
+  });
+
+  it("disables an app whose webhook has failed without a success for longer than the limit", async () => {
+    const { user, owner, definition } = await setup();
+    const inbox = await receiver({ status: 500 });
+    const app = await createOAuthApp(prisma, {
+      ownerId: owner.id,
+      grantUserId: user.id,
+      webhookUrl: inbox.url,
+      maxRetries: 0,
+    });
+    await prisma.oAuthClient.update({
+      where: { id: app.id },
+      data: { webhookFailingSince: new Date(Date.now() - 6 * 24 * 3_600_000) },
+    });
+    const { eventId } = await connect(user.id, definition);
+    await settled(eventId, app.id);
+    const client = await prisma.oAuthClient.findUniqueOrThrow({ where: { id: app.id } });
+    expect(client.webhookDisabledAt).not.toBeNull();
+    expect(client.webhookDisabledReason).toMatch(/failed for more than 120 hours/);
+
+    // A disabled app gets no new deliveries.
+    const next = await connect(user.id, definition);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await prisma.webhookDelivery.count({ where: { eventId: next.eventId } })).toBe(0);
+  });
+
+  it("refuses to deliver to a private address that is not allowlisted", async () => {
+    const { user, owner, definition } = await setup();
+    const app = await createOAuthApp(prisma, {
+      ownerId: owner.id,
+      grantUserId: user.id,
+      webhookUrl: "http://10.255.255.1/hook",
+    });
+    const { eventId } = await connect(user.id, definition);
+    const delivery = await settled(eventId, app.id);
+    expect(delivery.status).toBe("FAILED");
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0]!.error).toMatch(/Refused to connect to 10\.255\.255\.1/);
+  });
 });
