@@ -44,6 +44,8 @@ export const EnvSchema = z
           if (!parsed.ok) context.addIssue({ code: "custom", message: parsed.error });
         }
       }),
+    /** Let OAuth apps use plain-http webhook URLs even when Echo itself is served over https. */
+    ALLOW_INSECURE_WEBHOOK_URLS: booleanFromString.default(false),
     /** Run the embedded task engine and outbox sweeper in this process (when Trigger.dev is not configured). */
     WORKER_ENABLED: booleanFromString.default(true),
     /** How long a worker owns a claimed task run without a heartbeat; after a crash, runs resume after it. */

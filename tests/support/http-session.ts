@@ -1,0 +1,50 @@
+/**
+ * A tiny cookie jar and the real login form, for tests that drive Echo over HTTP the way
+ * a browser would (CSRF token from the page, session cookie from the answer).
+ */
+export class CookieJar {
+  private cookies = new Map<string, string>();
+
+  store(response: Response): void {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair] = header.split(";");
+      const [name, ...value] = pair!.split("=");
+      if (/max-age=0/i.test(header)) this.cookies.delete(name!.trim());
+      else this.cookies.set(name!.trim(), value.join("="));
+    }
+  }
+
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+}
+
+export function csrfTokenIn(html: string): string {
+  const match = html.match(/name="csrf" value="([^"]+)"/);
+  if (!match) throw new Error("No CSRF token in the page");
+  return match[1]!;
+}
+
+export async function fetchWithJar(jar: CookieJar, url: string, init: RequestInit = {}): Promise<Response> {
+  const response = await fetch(url, {
+    ...init,
+    redirect: "manual",
+    headers: { ...(init.headers as Record<string, string>), Cookie: jar.header() },
+  });
+  jar.store(response);
+  return response;
+}
+
+/** Logs in through the real /login form; returns a jar holding the session cookie. */
+export async function logInOverHttp(baseUrl: string, email: string, password: string): Promise<CookieJar> {
+  const jar = new CookieJar();
+  const page = await fetchWithJar(jar, `${baseUrl}/login`);
+  const csrf = csrfTokenIn(await page.text());
+  const response = await fetchWithJar(jar, `${baseUrl}/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ email, password, csrf, redirectTo: "/dashboard" }),
+  });
+  if (response.status !== 302 && response.status !== 204) throw new Error(`Login failed with HTTP ${response.status}`);
+  return jar;
+}
