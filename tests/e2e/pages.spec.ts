@@ -29,11 +29,20 @@ test("signed-in pages hydrate without errors", async ({ page }) => {
     ["/integrations", "Integrations"],
     ["/webhooks", "Webhook deliveries"],
     ["/webhooks?status=FAILED", "Webhook deliveries"],
+    ["/developers/apps", "OAuth apps"],
+    ["/developers/apps/new", "New OAuth app"],
+    ["/settings/connected-apps", "Connected apps"],
   ] as const) {
     await page.goto(path);
     await expect(page.getByRole("heading", { name: heading, level: 1 })).toBeVisible();
     await page.waitForLoadState("networkidle");
   }
+  await page.goto("/developers/apps");
+  await page.getByRole("link", { name: "Demo Notes App" }).click();
+  await expect(page.getByRole("heading", { name: "Demo Notes App", level: 1 })).toBeVisible();
+  await page.getByRole("link", { name: "Webhook settings" }).click();
+  await expect(page.getByRole("heading", { name: "Webhook settings", level: 1 })).toBeVisible();
+  await page.waitForLoadState("networkidle");
   await snapshot(page, "webhooks-empty");
   expect(errors).toEqual([]);
 });
