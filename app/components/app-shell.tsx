@@ -7,6 +7,7 @@ const NAV = [
   { to: "/webhooks", label: "Webhooks" },
   { to: "/developers/apps", label: "OAuth apps" },
   { to: "/settings/connected-apps", label: "Connected apps" },
+  { to: "/settings/api-keys", label: "API keys" },
 ];
 
 export function AppShell({ user, children }: { user: { name: string; email: string }; children: React.ReactNode }) {

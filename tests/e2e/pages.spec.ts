@@ -32,6 +32,7 @@ test("signed-in pages hydrate without errors", async ({ page }) => {
     ["/developers/apps", "OAuth apps"],
     ["/developers/apps/new", "New OAuth app"],
     ["/settings/connected-apps", "Connected apps"],
+    ["/settings/api-keys", "API keys"],
   ] as const) {
     await page.goto(path);
     await expect(page.getByRole("heading", { name: heading, level: 1 })).toBeVisible();

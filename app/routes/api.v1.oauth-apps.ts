@@ -1,0 +1,27 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { prisma } from "~/db.server";
+import { getOAuthApp, listOAuthApps } from "~/models/oauth-client.server";
+import { presentApiOAuthApp } from "~/presenters/ApiOAuthAppPresenter.server";
+import { requireApiUser } from "~/services/api/authenticate.server";
+import { problem, readJson, validationProblem } from "~/services/api/problem.server";
+import { OAuthAppInputSchema, createOAuthApp } from "~/services/oauth/oauth-apps.server";
+
+/** GET /api/v1/oauth-apps: the caller's apps. */
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { userId } = await requireApiUser(request);
+  const apps = await listOAuthApps(prisma, userId);
+  return Response.json({ data: apps.map(presentApiOAuthApp) });
+}
+
+/** POST /api/v1/oauth-apps: creates an app; the client secret is in this answer only. */
+export async function action({ request }: ActionFunctionArgs) {
+  if (request.method !== "POST") return problem(405, "Method not allowed", "Use GET or POST.");
+  const { userId } = await requireApiUser(request);
+  const json = await readJson(request);
+  if (!json.ok) return json.response;
+  const parsed = OAuthAppInputSchema.strict().safeParse(json.body);
+  if (!parsed.success) return validationProblem(parsed.error);
+  const created = await createOAuthApp(prisma, userId, parsed.data);
+  const app = await getOAuthApp(prisma, { id: created.id, ownerId: userId });
+  return Response.json({ ...presentApiOAuthApp(app!), clientSecret: created.clientSecret }, { status: 201 });
+}
