@@ -9,6 +9,9 @@ const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(os.tmpdir(),
 // When run as root, PostgreSQL runs as 'postgres' and must be able to enter the folder.
 chmodSync(dataDir, 0o755);
 export const POSTMARK_STAND_IN_PORT = Number(process.env.E2E_POSTMARK_PORT ?? 3291);
+export const OAUTH_PROVIDER_STAND_IN_PORT = Number(process.env.E2E_OAUTH_PROVIDER_PORT ?? 3292);
+export const MCP_STAND_IN_PORT = Number(process.env.E2E_MCP_PORT ?? 3293);
+const oauthProvider = `http://127.0.0.1:${OAUTH_PROVIDER_STAND_IN_PORT}`;
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -22,6 +25,11 @@ export const E2E_ENV = {
   OUTBOX_SWEEP_INTERVAL_MS: "500",
   // Third parties are local stand-ins (tests/e2e/support/global-setup.ts starts them).
   POSTMARK_API_URL: `http://127.0.0.1:${POSTMARK_STAND_IN_PORT}`,
+  LINEAR_CLIENT_ID: "echo-client",
+  LINEAR_CLIENT_SECRET: "echo-secret",
+  LINEAR_AUTHORIZE_URL: `${oauthProvider}/authorize`,
+  LINEAR_TOKEN_URL: `${oauthProvider}/token`,
+  LINEAR_API_URL: oauthProvider,
   OUTBOUND_ALLOWED_HOSTS: "127.0.0.1",
 };
 

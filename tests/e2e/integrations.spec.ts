@@ -106,3 +106,38 @@ test("connecting an integration in the browser delivers one signed integration.c
     await receiver.close();
   }
 });
+
+test("a user connects an OAuth 2.0 integration and an MCP server, sees them listed, then disconnects them", async ({
+  page,
+}) => {
+  await signUp(page, { name: "Many Tools", email: uniqueEmail("tools"), password: "a-long-password-3" });
+  await page.goto("/integrations");
+
+  // Linear: Echo sends the user to the provider (a local stand-in that approves at once) and back.
+  await page.getByTestId("catalog-linear").getByRole("button", { name: "Connect Linear" }).click();
+  await expect(page).toHaveURL(/\/integrations\?connected=/);
+  await expect(page.getByRole("status")).toHaveText("Connected Ada Lovelace (ada@example.com).");
+
+  // An MCP server: the real initialize handshake with a local MCP server.
+  const mcp = page.getByTestId("catalog-mcp");
+  await mcp.getByLabel("Server URL").fill("http://127.0.0.1:3293/mcp");
+  await mcp.getByRole("button", { name: "Connect MCP server" }).click();
+  await expect(page.getByRole("status")).toHaveText("Connected team-docs 1.4.0.");
+
+  const accounts = page.getByTestId("connected-account");
+  await expect(accounts).toHaveCount(2);
+  await expect(accounts.filter({ hasText: "Linear · Ada Lovelace" })).toBeVisible();
+  await expect(accounts.filter({ hasText: "MCP server · team-docs 1.4.0" })).toBeVisible();
+  await snapshot(page, "integrations-oauth-and-mcp");
+
+  // A server that is not there: a clear error, nothing added.
+  await mcp.getByLabel("Server URL").fill("http://127.0.0.1:9/mcp");
+  await mcp.getByRole("button", { name: "Connect MCP server" }).click();
+  await expect(mcp.getByRole("alert")).toContainText("Could not complete the MCP handshake");
+  await expect(accounts).toHaveCount(2);
+
+  await accounts.filter({ hasText: "Linear" }).getByRole("button", { name: "Disconnect" }).click();
+  await expect(accounts).toHaveCount(1);
+  await accounts.filter({ hasText: "MCP server" }).getByRole("button", { name: "Disconnect" }).click();
+  await expect(page.getByText("Nothing connected yet.")).toBeVisible();
+});

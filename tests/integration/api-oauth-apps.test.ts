@@ -42,7 +42,12 @@ const validApp = {
 
 describe("JSON API: /api/v1/oauth-apps", () => {
   it("refuses requests without a valid API key, as problem+json", async () => {
-    for (const headers of [{}, { Authorization: "Bearer echo_sk_not-a-key" }, { Authorization: "Basic abc" }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { Authorization: "Bearer echo_sk_not-a-key" },
+      { Authorization: "Basic abc" },
+    ];
+    for (const headers of attempts) {
       const response = await fetch(`${echo.url}/api/v1/oauth-apps`, { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get("content-type")).toContain("application/problem+json");

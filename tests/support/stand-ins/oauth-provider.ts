@@ -13,7 +13,8 @@ export async function startOAuthProviderStandIn({
   clientId = "echo-client",
   clientSecret = "echo-secret",
   user = { id: "user-123", name: "Ada Lovelace" },
-}: { clientId?: string; clientSecret?: string; user?: { id: string; name: string } } = {}) {
+  port = 0,
+}: { clientId?: string; clientSecret?: string; user?: { id: string; name: string }; port?: number } = {}) {
   const codes = new Map<string, Grant>();
   const tokens = new Map<string, Grant["user"]>();
   const behaviour = { deny: false, tokenError: null as string | null, pkceChecked: 0 };
@@ -77,6 +78,6 @@ export async function startOAuthProviderStandIn({
       return sendJson(res, 200, { id: 9001, login: "ada", name: who.name });
     }
     sendJson(res, 404, { error: "not_found" });
-  });
+  }, port);
   return { ...standIn, clientId, clientSecret, behaviour };
 }
