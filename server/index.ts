@@ -10,7 +10,14 @@ import { startEmbeddedPostgres, type RunningPostgres } from "../app/services/dat
 import { migrateDatabase } from "../app/services/database/migrate.server.ts";
 import { loadOrCreateLocalSecrets } from "../app/services/local-secrets.server.ts";
 
-const bootEnv = parseEnv(process.env);
+const bootEnv = (() => {
+  try {
+    return parseEnv(process.env);
+  } catch (error) {
+    console.error(`\nEcho could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+})();
 const dataDir = path.resolve(bootEnv.ECHO_DATA_DIR);
 let embedded: RunningPostgres | undefined;
 const cleanups: (() => Promise<void>)[] = [];

@@ -2,6 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 
+/** The test process's own DATABASE_URL is its per-file database; a launcher gets only what it is given. */
+function withoutDatabaseUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy.DATABASE_URL;
+  return copy;
+}
+
 export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -29,7 +36,8 @@ export async function startEchoServer({
   env = {},
   timeoutMs = 30_000,
 }: {
-  databaseUrl: string;
+  /** Without one, Echo starts its embedded PostgreSQL (set ECHO_DATA_DIR and EMBEDDED_POSTGRES_PORT in env). */
+  databaseUrl?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<RunningEcho> {
@@ -38,9 +46,9 @@ export async function startEchoServer({
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
     cwd: path.resolve(import.meta.dirname, "../.."),
     env: {
-      ...process.env,
+      ...withoutDatabaseUrl(process.env),
       NODE_ENV: "production",
-      DATABASE_URL: databaseUrl,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       PORT: String(port),
       HOST: "127.0.0.1",
       APP_URL: url,
@@ -82,4 +90,23 @@ export async function startEchoServer({
       return exited;
     },
   };
+}
+
+/** Runs the launcher until it exits by itself (for start-up failures): its exit code and output. */
+export async function runEchoUntilExit(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
+    cwd: path.resolve(import.meta.dirname, "../.."),
+    env: { ...withoutDatabaseUrl(process.env), NODE_ENV: "production", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  clearTimeout(timer);
+  return { code, output };
 }
