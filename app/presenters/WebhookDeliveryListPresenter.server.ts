@@ -1,14 +1,6 @@
 import { z } from "zod";
 import type { Database } from "~/db.server";
-import type { WebhookDeliveryStatus } from "~/generated/prisma/enums";
-
-export const DELIVERY_STATUSES = [
-  "PENDING",
-  "SENDING",
-  "SUCCESS",
-  "FAILED",
-  "RETRYING",
-] as const satisfies readonly WebhookDeliveryStatus[];
+import { DELIVERY_STATUSES } from "~/lib/webhooks/delivery-status";
 
 export const DeliveryListQuerySchema = z.object({
   status: z.enum(DELIVERY_STATUSES).optional().catch(undefined),

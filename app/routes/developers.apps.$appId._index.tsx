@@ -1,16 +1,14 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
-import { z } from "zod";
 import { AppShell } from "~/components/app-shell";
 import { CsrfInput } from "~/components/csrf-input";
 import { OAuthAppFields, appFormValues } from "~/components/oauth-app-form";
 import { SecretOnce } from "~/components/secret-once";
 import { prisma } from "~/db.server";
 import { fieldErrorsFrom } from "~/lib/form";
-import { getOAuthApp } from "~/models/oauth-client.server";
 import { requireValidCsrf } from "~/services/auth/csrf.server";
-import { requireUser } from "~/services/auth/session.server";
+import { requireOwnedOAuthApp } from "~/services/oauth/require-owned-app.server";
 import {
   OAuthAppUpdateSchema,
   deleteOAuthApp,
@@ -20,18 +18,8 @@ import {
 
 export const meta: MetaFunction = () => [{ title: "OAuth app · Echo" }];
 
-const ParamsSchema = z.object({ appId: z.string().min(1).max(100) });
-
-async function loadApp(request: Request, params: unknown) {
-  const user = await requireUser(request);
-  const { appId } = ParamsSchema.parse(params);
-  const app = await getOAuthApp(prisma, { id: appId, ownerId: user.id });
-  if (!app) throw new Response("No such OAuth app.", { status: 404 });
-  return { user, app };
-}
-
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { user, app } = await loadApp(request, params);
+  const { user, app } = await requireOwnedOAuthApp(request, params);
   return {
     user,
     app: {
@@ -46,7 +34,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const { user, app } = await loadApp(request, params);
+  const { user, app } = await requireOwnedOAuthApp(request, params);
   const formData = await request.formData();
   await requireValidCsrf(request, formData);
   const intent = formData.get("intent");

@@ -14,6 +14,7 @@ import {
   createUser,
 } from "../support/fixtures/webhooks";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
+import { waitFor } from "../support/wait";
 
 let catalog: TaskCatalog;
 let engine: EmbeddedTaskEngine | undefined;
@@ -34,16 +35,6 @@ async function receiver(...args: Parameters<typeof startWebhookReceiver>) {
   const started = await startWebhookReceiver(...args);
   receivers.push(started);
   return started;
-}
-
-async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("Timed out waiting for the condition");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function deliveryFor(eventId: string, oauthClientId: string) {

@@ -6,20 +6,11 @@ import { EmbeddedTaskEngine } from "~/services/jobs/embedded-engine.server";
 import { loadTaskCatalog, type TaskCatalog } from "~/services/jobs/task-catalog.server";
 import { enqueueTaskRuns } from "~/services/jobs/task-runs.server";
 import type { engineLog as EngineLog } from "../support/engine-tasks/test-tasks";
+import { waitFor } from "../support/wait";
 
 let catalog: TaskCatalog;
 let engine: EmbeddedTaskEngine;
 let engineLog: typeof EngineLog;
-
-async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("Timed out waiting for the condition");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function runsOf(taskId: string) {
   return prisma.taskRun.findMany({ where: { taskId }, orderBy: { createdAt: "asc" } });
