@@ -4,7 +4,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
+import { randomBytes } from "node:crypto";
 import compression from "compression";
+import helmet from "helmet";
 import express from "express";
 import type { Env } from "../app/lib/env-schema.ts";
 
@@ -20,6 +22,35 @@ export async function startHttpServer(env: Env): Promise<RunningHttpServer> {
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
   app.use(compression());
+  // A fresh nonce per response: the only inline scripts allowed are the ones Remix renders.
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString("base64");
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          "default-src": ["'self'"],
+          "script-src": ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce as string}'`],
+          "style-src": ["'self'"],
+          "img-src": ["'self'", "data:"],
+          "connect-src": ["'self'"],
+          "font-src": ["'self'"],
+          "object-src": ["'none'"],
+          "base-uri": ["'self'"],
+          // Not form-action: the consent form's answer redirects to each app's own redirect URI.
+          "frame-ancestors": ["'none'"],
+        },
+      },
+      strictTransportSecurity: env.APP_URL.startsWith("https://")
+        ? { maxAge: 31_536_000, includeSubDomains: true }
+        : false,
+      referrerPolicy: { policy: "strict-origin-when-cross-origin" },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
   // Fingerprinted assets can be cached forever; everything else briefly.
   app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
   app.use(express.static("public", { maxAge: "1h" }));
@@ -30,7 +61,10 @@ export async function startHttpServer(env: Env): Promise<RunningHttpServer> {
     createRequestHandler({
       build,
       mode: env.NODE_ENV,
-      getLoadContext: (req) => ({ clientAddress: req.ip ?? req.socket.remoteAddress ?? "unknown" }),
+      getLoadContext: (req, res) => ({
+        clientAddress: req.ip ?? req.socket.remoteAddress ?? "unknown",
+        cspNonce: res.locals.cspNonce as string,
+      }),
     }),
   );
 
