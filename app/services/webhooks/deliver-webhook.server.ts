@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import { prisma, type Database } from "~/db.server";
+import type { Prisma } from "~/generated/prisma/client";
 import { env } from "~/env.server";
 import { redactHeaders } from "~/lib/webhooks/headers";
 import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
@@ -216,6 +217,30 @@ export async function attemptWebhookDelivery(
         ? `Every delivery failed for more than ${env.WEBHOOK_DISABLE_AFTER_HOURS} hours (since ${target.failingSince.toISOString()}).`
         : null;
 
+  // The app's health row changes only when its state does: writing it on every delivery
+  // would make all deliveries to one app queue on that row's lock.
+  const healthWrites: Prisma.PrismaPromise<unknown>[] = [];
+  if (target && target.kind === "oauth_client" && !target.disabledReason) {
+    if (status === "SUCCESS" && target.failingSince) {
+      healthWrites.push(
+        db.oAuthClient.updateMany({
+          where: { id: target.id, webhookFailingSince: { not: null } },
+          data: { webhookFailingSince: null },
+        }),
+      );
+    } else if (status !== "SUCCESS" && (!target.failingSince || disableReason)) {
+      healthWrites.push(
+        db.oAuthClient.update({
+          where: { id: target.id },
+          data: {
+            webhookFailingSince: target.failingSince ?? startedAt,
+            ...(disableReason ? { webhookDisabledAt: startedAt, webhookDisabledReason: disableReason } : {}),
+          },
+        }),
+      );
+    }
+  }
+
   await db.$transaction([
     db.deliveryAttempt.create({
       data: {
@@ -244,20 +269,7 @@ export async function attemptWebhookDelivery(
         completedAt: status === "RETRYING" ? null : new Date(),
       },
     }),
-    ...(target && target.kind === "oauth_client" && !target.disabledReason
-      ? [
-          db.oAuthClient.update({
-            where: { id: target.id },
-            data:
-              status === "SUCCESS"
-                ? { webhookFailingSince: null }
-                : {
-                    webhookFailingSince: target.failingSince ?? startedAt,
-                    ...(disableReason ? { webhookDisabledAt: startedAt, webhookDisabledReason: disableReason } : {}),
-                  },
-          }),
-        ]
-      : []),
+    ...healthWrites,
   ]);
 
   logger.info(
