@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
 import { prisma } from "~/db.server";
+import { AUTH_TYPE_LABEL } from "~/lib/integration-labels";
 import { presentDashboard } from "~/presenters/DashboardPresenter.server";
 import { requireUser } from "~/services/auth/session.server";
 
@@ -11,8 +12,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   return { user, view: await presentDashboard(prisma, user.id) };
 }
-
-const AUTH_LABEL = { OAUTH2: "OAuth 2.0", API_KEY: "API key", MCP: "MCP server" } as const;
 
 function Stat({ label, value }: { label: string; value: number }) {
   return (
@@ -49,7 +48,9 @@ export default function Dashboard() {
               <img src={integration.icon} alt="" className="h-10 w-10" />
               <div>
                 <p className="font-medium">{integration.name}</p>
-                <p className="text-xs uppercase tracking-wide text-slate-500">{AUTH_LABEL[integration.authType]}</p>
+                <p className="text-xs uppercase tracking-wide text-slate-500">
+                  {AUTH_TYPE_LABEL[integration.authType]}
+                </p>
                 <p className="mt-1 text-sm text-slate-600">{integration.description}</p>
               </div>
             </li>

@@ -3,6 +3,7 @@ import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
 import { CsrfInput } from "~/components/csrf-input";
+import { IntentButton } from "~/components/intent-button";
 import { OAuthAppFields, appFormValues } from "~/components/oauth-app-form";
 import { SecretOnce } from "~/components/secret-once";
 import { prisma } from "~/db.server";
@@ -94,28 +95,16 @@ export default function OAuthAppPage() {
         </button>
       </Form>
       <div className="mt-10 flex gap-3 border-t border-slate-200 pt-6">
-        <Form method="post">
-          <CsrfInput />
-          <input type="hidden" name="intent" value="rotate-secret" />
-          <button type="submit" className="rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50">
-            {app.clientType === "CONFIDENTIAL" ? "Rotate client secret" : "Create a client secret"}
-          </button>
-        </Form>
-        <Form
-          method="post"
-          onSubmit={(event) =>
-            !confirm("Delete this app? Its users' grants and tokens end now.") ? event.preventDefault() : undefined
-          }
+        <IntentButton intent="rotate-secret">
+          {app.clientType === "CONFIDENTIAL" ? "Rotate client secret" : "Create a client secret"}
+        </IntentButton>
+        <IntentButton
+          intent="delete"
+          variant="danger"
+          confirmation="Delete this app? Its users' grants and tokens end now."
         >
-          <CsrfInput />
-          <input type="hidden" name="intent" value="delete" />
-          <button
-            type="submit"
-            className="rounded-md border border-red-300 px-4 py-2 text-sm text-red-700 hover:bg-red-50"
-          >
-            Delete app
-          </button>
-        </Form>
+          Delete app
+        </IntentButton>
       </div>
     </AppShell>
   );

@@ -3,6 +3,7 @@ import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
 import { CsrfInput } from "~/components/csrf-input";
+import { IntentButton } from "~/components/intent-button";
 import { SecretOnce } from "~/components/secret-once";
 import { prisma } from "~/db.server";
 import { fieldErrorsFrom } from "~/lib/form";
@@ -186,35 +187,13 @@ export default function WebhookSettings() {
           </div>
         ) : null}
         <div className="mt-4 flex gap-3">
-          <Form method="post">
-            <CsrfInput />
-            <input type="hidden" name="intent" value="rotate-secret" />
-            <button type="submit" className="rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50">
-              {app.hasSecret ? "Rotate secret" : "Generate secret"}
-            </button>
-          </Form>
+          <IntentButton intent="rotate-secret">{app.hasSecret ? "Rotate secret" : "Generate secret"}</IntentButton>
           {app.hasSecret ? (
             <>
-              <Form method="post">
-                <CsrfInput />
-                <input type="hidden" name="intent" value="reveal-secret" />
-                <button
-                  type="submit"
-                  className="rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50"
-                >
-                  Reveal secret
-                </button>
-              </Form>
-              <Form method="post">
-                <CsrfInput />
-                <input type="hidden" name="intent" value="clear-secret" />
-                <button
-                  type="submit"
-                  className="rounded-md border border-red-300 px-4 py-2 text-sm text-red-700 hover:bg-red-50"
-                >
-                  Remove secret
-                </button>
-              </Form>
+              <IntentButton intent="reveal-secret">Reveal secret</IntentButton>
+              <IntentButton intent="clear-secret" variant="danger">
+                Remove secret
+              </IntentButton>
             </>
           ) : null}
         </div>

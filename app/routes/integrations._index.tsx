@@ -5,7 +5,9 @@ import { z } from "zod";
 import { formatDateTime } from "~/lib/format";
 import { AppShell } from "~/components/app-shell";
 import { CsrfInput } from "~/components/csrf-input";
+import { IntentButton } from "~/components/intent-button";
 import { prisma } from "~/db.server";
+import { AUTH_TYPE_LABEL } from "~/lib/integration-labels";
 import { env } from "~/env.server";
 import { parseWebhookUrl } from "~/lib/webhooks/outbound-url";
 import { presentIntegrations } from "~/presenters/IntegrationsPresenter.server";
@@ -92,8 +94,6 @@ export async function action({ request }: ActionFunctionArgs) {
   return data<ActionResult>({ slug, connected: result.displayName });
 }
 
-const AUTH_LABEL = { OAUTH2: "OAuth 2.0", API_KEY: "API key", MCP: "MCP server" } as const;
-
 function FieldError({ message, id }: { message?: string; id: string }) {
   if (!message) return null;
   return (
@@ -154,17 +154,9 @@ export default function Integrations() {
                     </p>
                   </div>
                 </div>
-                <Form method="post">
-                  <CsrfInput />
-                  <input type="hidden" name="intent" value="disconnect" />
-                  <input type="hidden" name="accountId" value={account.id} />
-                  <button
-                    type="submit"
-                    className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50"
-                  >
-                    Disconnect
-                  </button>
-                </Form>
+                <IntentButton intent="disconnect" fields={{ accountId: account.id }}>
+                  Disconnect
+                </IntentButton>
               </li>
             ))}
           </ul>
@@ -188,7 +180,9 @@ export default function Integrations() {
                   <img src={integration.icon} alt="" className="h-10 w-10" />
                   <div>
                     <p className="font-medium">{integration.name}</p>
-                    <p className="text-xs uppercase tracking-wide text-slate-500">{AUTH_LABEL[integration.authType]}</p>
+                    <p className="text-xs uppercase tracking-wide text-slate-500">
+                      {AUTH_TYPE_LABEL[integration.authType]}
+                    </p>
                     <p className="mt-1 text-sm text-slate-600">{integration.description}</p>
                   </div>
                 </div>

@@ -4,6 +4,7 @@ import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { AppShell } from "~/components/app-shell";
 import { CsrfInput } from "~/components/csrf-input";
+import { IntentButton } from "~/components/intent-button";
 import { SecretOnce } from "~/components/secret-once";
 import { prisma } from "~/db.server";
 import { formatDateTime } from "~/lib/format";
@@ -80,17 +81,9 @@ export default function ApiKeys() {
                 {key.lastUsedAt ? `last used ${formatDateTime(key.lastUsedAt)}` : "never used"}
               </p>
             </div>
-            <Form method="post">
-              <CsrfInput />
-              <input type="hidden" name="intent" value="revoke" />
-              <input type="hidden" name="id" value={key.id} />
-              <button
-                type="submit"
-                className="rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700 hover:bg-red-50"
-              >
-                Revoke
-              </button>
-            </Form>
+            <IntentButton intent="revoke" fields={{ id: key.id }} variant="danger">
+              Revoke
+            </IntentButton>
           </li>
         ))}
       </ul>

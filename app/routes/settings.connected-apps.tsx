@@ -1,9 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
-import { Form, useLoaderData } from "@remix-run/react";
+import { useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { AppShell } from "~/components/app-shell";
-import { CsrfInput } from "~/components/csrf-input";
+import { IntentButton } from "~/components/intent-button";
 import { prisma } from "~/db.server";
 import { formatDateTime } from "~/lib/format";
 import { requireValidCsrf } from "~/services/auth/csrf.server";
@@ -70,16 +70,9 @@ export default function ConnectedApps() {
                   {app.integrationGrant ? " · notified of your integrations" : ""}
                 </p>
               </div>
-              <Form method="post">
-                <CsrfInput />
-                <input type="hidden" name="clientDbId" value={app.clientDbId} />
-                <button
-                  type="submit"
-                  className="rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700 hover:bg-red-50"
-                >
-                  Revoke access
-                </button>
-              </Form>
+              <IntentButton intent="revoke" fields={{ clientDbId: app.clientDbId }} variant="danger">
+                Revoke access
+              </IntentButton>
             </li>
           ))}
         </ul>
