@@ -8,6 +8,7 @@ import type {
   completeOAuth2Connect as CompleteOAuth2Connect,
 } from "~/services/integrations/oauth2-connect.server";
 import type { connectIntegration as ConnectIntegration } from "~/services/integrations/run-integration.server";
+import { listen } from "../support/stand-ins/http";
 import { startMcpStandIn } from "../support/stand-ins/mcp-server";
 import { startOAuthProviderStandIn } from "../support/stand-ins/oauth-provider";
 import { startPostmarkStandIn } from "../support/stand-ins/postmark";
@@ -274,6 +275,59 @@ describe("MCP integrations (a real MCP server on 127.0.0.1)", () => {
       "integration.disconnected",
       "integration.connected",
     ]);
+  });
+});
+
+describe("outbound safety and races", () => {
+  it("does not follow an MCP server that redirects elsewhere, and writes nothing", async () => {
+    const user = await newUser();
+    const redirector = await listen((_req, res) => {
+      res.writeHead(307, { Location: "http://169.254.169.254/mcp" });
+      res.end();
+    });
+    try {
+      const refused = await services.connectIntegration({
+        userId: user.id,
+        slug: "mcp",
+        input: { kind: "mcp", url: `${redirector.url}/mcp` },
+      });
+      expect(refused).toMatchObject({
+        ok: false,
+        field: "url",
+        error: expect.stringContaining("Could not complete the MCP handshake"),
+      });
+    } finally {
+      await redirector.close();
+    }
+    expect(await writtenFor(user.id)).toEqual({ accounts: [], events: [] });
+  });
+
+  it("creates one account when the same account is connected twice at once", async () => {
+    const user = await newUser();
+    const connect = () =>
+      services.connectIntegration({
+        userId: user.id,
+        slug: "postmark",
+        input: { kind: "api_key", apiKey: "pm-valid-token" },
+      });
+    const results = await Promise.all([connect(), connect()]);
+    expect(results.map((result) => result.ok)).toEqual([true, true]);
+    const { accounts, events } = await writtenFor(user.id);
+    expect(accounts).toHaveLength(1);
+    expect(events.map((e) => e.type)).toEqual(["integration.connected", "integration.connected"]);
+  });
+});
+
+describe("the catalog", () => {
+  it("says what to set for an OAuth provider that is not configured, instead of offering to connect", async () => {
+    const { presentIntegrations } = await import("~/presenters/IntegrationsPresenter.server");
+    const user = await newUser();
+    const { catalog } = await presentIntegrations(services.prisma, user.id);
+    const bySlug = Object.fromEntries(catalog.map((entry) => [entry.slug, entry]));
+    expect(bySlug.linear).toMatchObject({ authType: "OAUTH2", missingSettings: [] });
+    expect(bySlug.slack).toMatchObject({ missingSettings: ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"] });
+    expect(bySlug.postmark).toMatchObject({ authType: "API_KEY", icon: "/icons/postmark.svg" });
+    expect(bySlug.mcp).toMatchObject({ authType: "MCP", icon: "/icons/mcp.svg" });
   });
 });
 

@@ -1,9 +1,12 @@
 import { prisma, type Database } from "~/db.server";
+import { Prisma } from "~/generated/prisma/client";
 import type { AccountMessage } from "~/integrations/types";
 import { encryptAtRest } from "~/services/encryption.server";
 import { recordIntegrationEvent, triggerOAuthIntegrationWebhook } from "~/services/webhooks/integration-events.server";
 
 type Definition = { id: string; slug: string; name: string; icon: string };
+
+type AccountInput = { userId: string; definition: Definition; message: AccountMessage };
 
 /**
  * Creates the account, or re-activates the one this user already has for the same external
@@ -11,7 +14,22 @@ type Definition = { id: string; slug: string; name: string; icon: string };
  */
 export async function createIntegrationAccount(
   db: Database,
-  { userId, definition, message }: { userId: string; definition: Definition; message: AccountMessage },
+  input: AccountInput,
+): Promise<{ id: string; accountId: string; reconnected: boolean }> {
+  try {
+    return await writeIntegrationAccount(db, input);
+  } catch (error) {
+    // Two connects of the same account at once (a double submit): the loser of the race
+    // hits the unique key, and its retry finds the winner's row and re-activates it.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002")
+      return writeIntegrationAccount(db, input);
+    throw error;
+  }
+}
+
+async function writeIntegrationAccount(
+  db: Database,
+  { userId, definition, message }: AccountInput,
 ): Promise<{ id: string; accountId: string; reconnected: boolean }> {
   const credentials = encryptAtRest(JSON.stringify(message.data.credentials));
   return db.$transaction(async (tx) => {
