@@ -92,8 +92,9 @@ async function main(): Promise<void> {
   cleanups.push(() => prisma.$disconnect());
 
   const env = parseEnv(process.env);
+  const { seedDemoData, seedIntegrationCatalog, DEMO_USER } = await import("../app/services/seed/seed.server.ts");
+  await seedIntegrationCatalog(prisma);
   if (env.SEED_DEMO_DATA) {
-    const { seedDemoData, DEMO_USER } = await import("../app/services/seed/seed.server.ts");
     await seedDemoData(prisma);
     console.log(`Demo login: ${DEMO_USER.email} / ${DEMO_USER.password}`);
   }

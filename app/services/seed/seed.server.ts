@@ -6,8 +6,8 @@ import { INTEGRATION_CATALOG } from "./integration-catalog";
 export const DEMO_USER = { email: "demo@echo.local", password: "echo-demo-password", name: "Demo User" } as const;
 export const DEMO_OAUTH_CLIENT_ID = "echo_demo_app";
 
-/** Safe to run on every start: it creates what is missing and never overwrites a user's changes. */
-export async function seedDemoData(db: Database): Promise<void> {
+/** The integrations Echo ships with: always present, kept current with the code on every start. */
+export async function seedIntegrationCatalog(db: Database): Promise<void> {
   for (const entry of INTEGRATION_CATALOG) {
     await db.integrationDefinition.upsert({
       where: { slug: entry.slug },
@@ -22,7 +22,11 @@ export async function seedDemoData(db: Database): Promise<void> {
       },
     });
   }
+}
 
+/** Safe to run on every start: it creates what is missing and never overwrites a user's changes. */
+export async function seedDemoData(db: Database): Promise<void> {
+  await seedIntegrationCatalog(db);
   const existingDemo = await db.user.findUnique({ where: { email: DEMO_USER.email }, select: { id: true } });
   const demoUser =
     existingDemo ??
