@@ -33,8 +33,12 @@ export type AccountMessage = {
   };
 };
 
-/** An expected failure, shown to the user as is (never containing a credential). */
-export type ErrorMessage = { type: "error"; data: { message: string; field?: string } };
+/**
+ * An expected failure, shown to the user as is (never containing a credential). `retryable`
+ * marks the provider's trouble (unreachable, 429, 5xx) rather than the user's input: the web
+ * flow answers 502 instead of 400, and the integration-run task retries instead of giving up.
+ */
+export type ErrorMessage = { type: "error"; data: { message: string; field?: string; retryable?: boolean } };
 
 export type IntegrationMessage = AccountMessage | ErrorMessage;
 
@@ -54,13 +58,23 @@ export function errorMessage(message: string, field?: string): ErrorMessage {
   return { type: "error", data: { message, field } };
 }
 
+/** The provider could not be asked: nothing is wrong with what the user gave. */
+export function unavailableMessage(message: string, field?: string): ErrorMessage {
+  return { type: "error", data: { message, field, retryable: true } };
+}
+
+/** An answer Echo cannot use; 429 and 5xx are the provider's passing trouble. */
+export function unexpectedAnswerMessage(message: string, status: number): ErrorMessage {
+  return status === 429 || status >= 500 ? unavailableMessage(message) : errorMessage(message);
+}
+
 /** Reads a provider's JSON answer, turning transport problems into user-facing messages. */
 export async function fetchProviderJson(
   context: IntegrationContext,
   provider: string,
   url: string,
   init: RequestInit,
-): Promise<{ ok: true; status: number; body: unknown } | { ok: false; message: string; status?: number }> {
+): Promise<{ ok: true; status: number; body: unknown } | { ok: false; error: ErrorMessage }> {
   let response: Response;
   try {
     response = await context.fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
@@ -69,7 +83,7 @@ export async function fetchProviderJson(
       error instanceof Error && error.name === "TimeoutError"
         ? "did not answer within 15 seconds"
         : "could not be reached";
-    return { ok: false, message: `${provider} ${reason}. Try again in a moment.` };
+    return { ok: false, error: unavailableMessage(`${provider} ${reason}. Try again in a moment.`) };
   }
   const text = await response.text();
   let body: unknown = undefined;
@@ -78,8 +92,10 @@ export async function fetchProviderJson(
   } catch {
     return {
       ok: false,
-      status: response.status,
-      message: `${provider} answered with something that is not JSON (HTTP ${response.status}).`,
+      error: unexpectedAnswerMessage(
+        `${provider} answered with something that is not JSON (HTTP ${response.status}).`,
+        response.status,
+      ),
     };
   }
   return { ok: true, status: response.status, body };

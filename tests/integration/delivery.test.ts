@@ -469,4 +469,22 @@ describe("integration.connected delivery", () => {
     expect(delivery.attempts).toHaveLength(1);
     expect(delivery.attempts[0]!.error).toMatch(/Refused to connect to 10\.255\.255\.1/);
   });
+
+  it("sends nothing once the app has removed its webhook URL, and says so", async () => {
+    const { user, owner, definition } = await setup();
+    const inbox = await receiver({ status: 503 });
+    const app = await createOAuthApp(prisma, {
+      ownerId: owner.id,
+      grantUserId: user.id,
+      webhookUrl: inbox.url,
+      retryBaseDelayMs: 300,
+    });
+    const { eventId } = await connect(user.id, definition);
+    await waitFor(async () => ((await deliveryFor(eventId, app.id))?.attempts.length ?? 0) >= 1);
+    await prisma.oAuthClient.update({ where: { id: app.id }, data: { webhookUrl: null } });
+    const delivery = await settled(eventId, app.id);
+    expect(delivery.status).toBe("FAILED");
+    expect(delivery.attempts.at(-1)!.error).toBe("The app no longer has a webhook URL.");
+    expect(inbox.received).toHaveLength(1);
+  });
 });

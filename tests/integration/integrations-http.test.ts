@@ -234,7 +234,7 @@ describe("API-key connect over HTTP (Postmark)", () => {
 });
 
 describe("MCP connect over HTTP", () => {
-  it("refuses a server that is down beside the URL field, then connects a real one", async () => {
+  it("shows a server that is down beside the URL field (502), then connects a real one", async () => {
     const user = await newUser();
     const csrf = await csrfFor(user.jar);
     const connect = (url: string) =>
@@ -243,7 +243,7 @@ describe("MCP connect over HTTP", () => {
     await down.close();
 
     const failed = await connect(`${down.url}/mcp`);
-    expect(failed.status).toBe(400);
+    expect(failed.status).toBe(502);
     expect(await html(failed)).toMatch(/id="mcp-url-error"[^>]*>Could not complete the MCP handshake/);
     expect(await writtenFor(user.id)).toEqual({ accounts: [], events: [] });
 

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { runInMockTaskContext } from "@trigger.dev/core/v3/test";
+import { AbortTaskRunError } from "@trigger.dev/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "~/db.server";
 import type { disconnectIntegration as DisconnectIntegration } from "~/services/integrations/disconnect-integration.server";
@@ -191,7 +192,11 @@ describe("API-key integrations (Postmark against a local API)", () => {
         slug: "postmark",
         input: { kind: "api_key", apiKey: "pm-valid-token" },
       });
-      expect(result).toMatchObject({ ok: false, error: "Postmark could not be reached. Try again in a moment." });
+      expect(result).toMatchObject({
+        ok: false,
+        status: 502,
+        error: "Postmark could not be reached. Try again in a moment.",
+      });
     } finally {
       postmark = await startPostmarkStandIn({ port: postmark.port });
     }
@@ -244,6 +249,7 @@ describe("MCP integrations (a real MCP server on 127.0.0.1)", () => {
     });
     expect(result).toMatchObject({
       ok: false,
+      status: 502,
       field: "url",
       error: expect.stringContaining("Could not complete the MCP handshake"),
     });
@@ -382,6 +388,21 @@ describe("the integration-run task", () => {
           { ctx, signal: new AbortController().signal },
         ),
       ),
-    ).rejects.toThrow("did not accept");
+    ).rejects.toThrow(AbortTaskRunError);
+
+    // An unreachable provider is passing trouble: a plain error, so the engine retries the run.
+    await postmark.close();
+    try {
+      const unreachable = runInMockTaskContext(({ ctx }) =>
+        task.run(
+          { userId: user.id, slug: "postmark", input: { kind: "api_key", apiKey: "pm-valid-token" } },
+          { ctx, signal: new AbortController().signal },
+        ),
+      );
+      await expect(unreachable).rejects.toThrow("Postmark could not be reached");
+      await expect(unreachable).rejects.not.toBeInstanceOf(AbortTaskRunError);
+    } finally {
+      postmark = await startPostmarkStandIn({ port: postmark.port });
+    }
   });
 });

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { errorMessage, fetchProviderJson, IntegrationEventType, type IntegrationModule } from "../types";
+import {
+  errorMessage,
+  fetchProviderJson,
+  IntegrationEventType,
+  unexpectedAnswerMessage,
+  type IntegrationModule,
+} from "../types";
 
 const UserSchema = z.object({ id: z.number(), login: z.string(), name: z.string().nullable().optional() });
 
@@ -12,10 +18,10 @@ export const githubIntegration: IntegrationModule = {
     const answer = await fetchProviderJson(context, "GitHub", `${context.apiUrl}/user`, {
       headers: { Authorization: `Bearer ${event.input.accessToken}`, Accept: "application/vnd.github+json" },
     });
-    if (!answer.ok) return [errorMessage(answer.message)];
+    if (!answer.ok) return [answer.error];
     const parsed = UserSchema.safeParse(answer.body);
     if (answer.status !== 200 || !parsed.success)
-      return [errorMessage(`GitHub did not say who you are (HTTP ${answer.status}).`)];
+      return [unexpectedAnswerMessage(`GitHub did not say who you are (HTTP ${answer.status}).`, answer.status)];
     const user = parsed.data;
     return [
       {

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { errorMessage, fetchProviderJson, IntegrationEventType, type IntegrationModule } from "../types";
+import {
+  errorMessage,
+  fetchProviderJson,
+  IntegrationEventType,
+  unexpectedAnswerMessage,
+  type IntegrationModule,
+} from "../types";
 
 const ViewerSchema = z.object({
   data: z.object({ viewer: z.object({ id: z.string(), name: z.string(), email: z.string().optional() }) }),
@@ -16,10 +22,10 @@ export const linearIntegration: IntegrationModule = {
       headers: { Authorization: `Bearer ${event.input.accessToken}`, "Content-Type": "application/json" },
       body: JSON.stringify({ query: "query { viewer { id name email } }" }),
     });
-    if (!answer.ok) return [errorMessage(answer.message)];
+    if (!answer.ok) return [answer.error];
     const parsed = ViewerSchema.safeParse(answer.body);
     if (answer.status !== 200 || !parsed.success)
-      return [errorMessage(`Linear did not say who you are (HTTP ${answer.status}).`)];
+      return [unexpectedAnswerMessage(`Linear did not say who you are (HTTP ${answer.status}).`, answer.status)];
     const viewer = parsed.data.data.viewer;
     return [
       {

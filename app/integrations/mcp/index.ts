@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { errorMessage, IntegrationEventType, type IntegrationModule } from "../types";
+import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import {
+  errorMessage,
+  IntegrationEventType,
+  unavailableMessage,
+  type ErrorMessage,
+  type IntegrationModule,
+} from "../types";
 
 /**
  * The same server gets the same account id whatever the user typed: scheme, host and path,
@@ -11,6 +18,39 @@ import { errorMessage, IntegrationEventType, type IntegrationModule } from "../t
 export function mcpAccountId(url: URL): string {
   const normalised = `${url.protocol}//${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, "")}`;
   return createHash("sha256").update(normalised).digest("hex").slice(0, 24);
+}
+
+/** The errors in `error` and its causes, outermost first (undici hides the reason in `cause`). */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && chain.length < 5;) {
+    chain.push(current);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return chain;
+}
+
+/**
+ * What the user sees when the handshake fails. A refused token belongs beside the token
+ * field; a refused (private) address, or a server that does not speak MCP, beside the URL;
+ * a server that is down, slow or failing (5xx, 429) is retryable: nothing the user typed is wrong.
+ */
+function handshakeFailure(error: unknown, url: URL): ErrorMessage {
+  const chain = causes(error);
+  const httpStatus = chain.find((entry) => entry instanceof StreamableHTTPError)?.code;
+  if (httpStatus === 401 || httpStatus === 403)
+    return errorMessage("The MCP server refused the token. Check it and try again.", "token");
+  const forbidden = chain.find(
+    (entry): entry is Error =>
+      entry instanceof Error && (entry as { code?: unknown }).code === "ECHO_FORBIDDEN_ADDRESS",
+  );
+  if (forbidden) return errorMessage(forbidden.message, "url");
+  const reason = error instanceof Error ? error.message : String(error);
+  const message = `Could not complete the MCP handshake with ${url.host}: ${reason.slice(0, 200)}`;
+  const timedOut = error instanceof McpError && error.code === ErrorCode.RequestTimeout;
+  const unreachable = error instanceof TypeError && !httpStatus;
+  const failing = httpStatus !== undefined && (httpStatus === 429 || httpStatus >= 500);
+  return timedOut || unreachable || failing ? unavailableMessage(message, "url") : errorMessage(message, "url");
 }
 
 /** Any MCP server over Streamable HTTP: Echo performs the real initialize handshake. */
@@ -28,16 +68,7 @@ export const mcpIntegration: IntegrationModule = {
     try {
       await client.connect(transport, { timeout: 15_000 });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      const unauthorised = /401|403|unauthori[sz]ed|forbidden/i.test(reason);
-      return [
-        errorMessage(
-          unauthorised
-            ? "The MCP server refused the token. Check it and try again."
-            : `Could not complete the MCP handshake with ${url.host}: ${reason.slice(0, 200)}`,
-          unauthorised ? "token" : "url",
-        ),
-      ];
+      return [handshakeFailure(error, url)];
     }
     try {
       const server = client.getServerVersion();

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { errorMessage, fetchProviderJson, IntegrationEventType, type IntegrationModule } from "../types";
+import {
+  errorMessage,
+  fetchProviderJson,
+  IntegrationEventType,
+  unexpectedAnswerMessage,
+  type IntegrationModule,
+} from "../types";
 
 const ServerSchema = z.object({ ID: z.number(), Name: z.string() });
 
@@ -15,7 +21,7 @@ export const postmarkIntegration: IntegrationModule = {
     const answer = await fetchProviderJson(context, "Postmark", `${context.apiUrl}/server`, {
       headers: { Accept: "application/json", "X-Postmark-Server-Token": event.input.apiKey },
     });
-    if (!answer.ok) return [errorMessage(answer.message)];
+    if (!answer.ok) return [answer.error];
     if (answer.status === 401 || answer.status === 403) {
       return [
         errorMessage(
@@ -26,7 +32,12 @@ export const postmarkIntegration: IntegrationModule = {
     }
     const parsed = ServerSchema.safeParse(answer.body);
     if (answer.status !== 200 || !parsed.success)
-      return [errorMessage(`Postmark answered unexpectedly (HTTP ${answer.status}). Try again later.`)];
+      return [
+        unexpectedAnswerMessage(
+          `Postmark answered unexpectedly (HTTP ${answer.status}). Try again later.`,
+          answer.status,
+        ),
+      ];
     return [
       {
         type: "account",

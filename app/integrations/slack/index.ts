@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { errorMessage, fetchProviderJson, IntegrationEventType, type IntegrationModule } from "../types";
+import {
+  errorMessage,
+  fetchProviderJson,
+  IntegrationEventType,
+  unexpectedAnswerMessage,
+  type IntegrationModule,
+} from "../types";
 
 const AuthTestSchema = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), user_id: z.string(), team_id: z.string(), team: z.string(), user: z.string() }),
@@ -16,9 +22,10 @@ export const slackIntegration: IntegrationModule = {
       method: "POST",
       headers: { Authorization: `Bearer ${event.input.accessToken}` },
     });
-    if (!answer.ok) return [errorMessage(answer.message)];
+    if (!answer.ok) return [answer.error];
     const parsed = AuthTestSchema.safeParse(answer.body);
-    if (!parsed.success) return [errorMessage(`Slack did not say who you are (HTTP ${answer.status}).`)];
+    if (!parsed.success)
+      return [unexpectedAnswerMessage(`Slack did not say who you are (HTTP ${answer.status}).`, answer.status)];
     if (!parsed.data.ok) return [errorMessage(`Slack refused the connection: ${parsed.data.error}.`)];
     const { team_id, user_id, team, user } = parsed.data;
     return [

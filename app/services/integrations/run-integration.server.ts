@@ -38,7 +38,14 @@ export async function connectIntegration(
     return { ok: false, status: 502, error: `Connecting ${definition.name} failed unexpectedly. Try again.` };
   }
   const failure = messages.find((message) => message.type === "error");
-  if (failure) return { ok: false, status: 400, error: failure.data.message, field: failure.data.field };
+  // 502 when the provider is in trouble (the task retries those), 400 when the input was refused.
+  if (failure)
+    return {
+      ok: false,
+      status: failure.data.retryable ? 502 : 400,
+      error: failure.data.message,
+      field: failure.data.field,
+    };
   const account = messages.find((message) => message.type === "account");
   if (!account) return { ok: false, status: 502, error: `${definition.name} did not identify an account.` };
 

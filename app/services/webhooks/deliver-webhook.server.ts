@@ -62,7 +62,9 @@ async function loadTarget(db: Database, oauthClientId: string): Promise<Target |
       ? "The OAuth app was deleted."
       : client.webhookDisabledAt
         ? `The app's webhook is disabled: ${client.webhookDisabledReason ?? "no reason recorded"}`
-        : null,
+        : !client.webhookUrl
+          ? "The app no longer has a webhook URL."
+          : null,
     secrets,
     timeoutMs: client.webhookTimeoutMs,
     retryBaseDelayMs: client.webhookRetryBaseDelayMs,
