@@ -246,6 +246,7 @@ export default function Integrations() {
                       placeholder="https://mcp.example.com/mcp"
                       className="block w-full rounded-md border border-slate-300 px-3 py-2"
                       aria-invalid={errors.url ? true : undefined}
+                      aria-describedby={errors.url ? "mcp-url-error" : undefined}
                     />
                     <FieldError id="mcp-url-error" message={errors.url} />
                     <label className="block text-sm font-medium text-slate-700" htmlFor="mcp-token">
@@ -258,6 +259,7 @@ export default function Integrations() {
                       autoComplete="off"
                       className="block w-full rounded-md border border-slate-300 px-3 py-2"
                       aria-invalid={errors.token ? true : undefined}
+                      aria-describedby={errors.token ? "mcp-token-error" : undefined}
                     />
                     <FieldError id="mcp-token-error" message={errors.token} />
                     <button

@@ -152,6 +152,31 @@ describe("OAuth 2.0 integrations (Linear against a local provider)", () => {
   });
 });
 
+describe("the OAuth 2.0 callback's query", () => {
+  it("refuses a malformed answer (an oversized code) before talking to the provider", async () => {
+    const user = await newUser();
+    const started = await services.beginOAuth2Connect({
+      userId: user.id,
+      slug: "linear",
+      scopes: ["read"],
+      redirectUri: REDIRECT_URI,
+    });
+    if (!started.ok) throw new Error(started.error);
+    const state = new URL(started.authorizeUrl).searchParams.get("state")!;
+    const callback = new URL(REDIRECT_URI);
+    callback.search = new URLSearchParams({ state, code: "c".repeat(5000) }).toString();
+    const { result, clearCookie } = await services.completeOAuth2Connect({
+      request: new Request(callback, { headers: { Cookie: started.setCookie.split(";")[0]! } }),
+      userId: user.id,
+      slug: "linear",
+      redirectUri: REDIRECT_URI,
+    });
+    expect(result).toMatchObject({ ok: false, status: 400, error: expect.stringContaining("malformed") });
+    expect(clearCookie).toMatch(/Max-Age=0/i);
+    expect(await writtenFor(user.id)).toEqual({ accounts: [], events: [] });
+  });
+});
+
 describe("API-key integrations (Postmark against a local API)", () => {
   it("checks the key with the provider, then creates the account with encrypted credentials", async () => {
     const user = await newUser();

@@ -127,6 +127,14 @@ async function exchangeCode(
   };
 }
 
+/** What a provider appends to the callback URL (RFC 6749 §4.1.2); anything else is ignored. */
+const CallbackQuerySchema = z.object({
+  state: z.string().max(512).optional(),
+  code: z.string().min(1).max(2048).optional(),
+  error: z.string().max(256).optional(),
+  error_description: z.string().max(1024).optional(),
+});
+
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -150,7 +158,9 @@ export async function completeOAuth2Connect({
     result: { ok: false, status, error },
     clearCookie,
   });
-  const params = new URL(request.url).searchParams;
+  const query = CallbackQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return fail("The provider's answer was malformed. Start again from Integrations.");
+  const params = query.data;
   const pending = PendingConnectSchema.safeParse(await stateCookie.parse(request.headers.get("Cookie")));
   if (!pending.success)
     return fail("This connection attempt expired or was already used. Start again from Integrations.");
@@ -158,18 +168,18 @@ export async function completeOAuth2Connect({
   if (pending.data.userId !== userId || pending.data.slug !== slug)
     return fail("This connection attempt belongs to another session.");
   if (Date.now() - createdAt > STATE_TTL_SECONDS * 1000) return fail("This connection attempt expired. Start again.");
-  if (!sameString(params.get("state") ?? "", state))
+  if (!sameString(params.state ?? "", state))
     return fail("The provider's answer did not match this connection attempt.");
-  const providerError = params.get("error");
+  const providerError = params.error;
   if (providerError) {
-    const description = params.get("error_description");
+    const description = params.error_description;
     return fail(
       providerError === "access_denied"
         ? "You declined the connection at the provider."
         : `The provider said: ${description ?? providerError}.`,
     );
   }
-  const code = params.get("code");
+  const code = params.code;
   if (!code) return fail("The provider did not send an authorization code.");
   const settings = providerSettings(slug).oauth2;
   if (!settings) return fail("This integration is not configured on this Echo.", 404);
