@@ -1,6 +1,13 @@
 import { AbortTaskRunError, task } from "@trigger.dev/sdk";
-import type { SetupInput } from "~/integrations/types";
-import { connectIntegration } from "~/services/integrations/run-integration.server";
+import { z } from "zod";
+import { connectIntegration, openSetupInput } from "~/services/integrations/run-integration.server";
+
+/** `input` is sealSetupInput(...) of what the connect flow collected: no credential in clear in the payload. */
+const PayloadSchema = z.object({
+  userId: z.string().min(1),
+  slug: z.string().min(1).max(64),
+  input: z.string().min(1),
+});
 
 /**
  * Runs an integration module's SETUP for a user and turns its `account` message into an
@@ -13,8 +20,18 @@ export const integrationRunTask = task({
   concurrency: { total: 10 },
   retry: { maxAttempts: 3, factor: 2, minTimeoutInMs: 2_000, maxTimeoutInMs: 30_000, randomize: true },
   maxDuration: 120,
-  run: async (payload: { userId: string; slug: string; input: SetupInput }) => {
-    const result = await connectIntegration(payload);
+  run: async (payload: z.input<typeof PayloadSchema>) => {
+    const parsed = PayloadSchema.safeParse(payload);
+    if (!parsed.success) throw new AbortTaskRunError(`Malformed integration-run payload: ${parsed.error.message}`);
+    const { userId, slug, input } = parsed.data;
+    let setupInput;
+    try {
+      setupInput = openSetupInput(input);
+    } catch {
+      // Sealed with another key, or tampered with: retrying cannot help, and the reason must not echo the input.
+      throw new AbortTaskRunError("The integration-run payload's sealed input could not be opened.");
+    }
+    const result = await connectIntegration({ userId, slug, input: setupInput });
     // A refused key or an unknown integration will not get better by retrying.
     if (!result.ok && result.status < 500) throw new AbortTaskRunError(result.error);
     if (!result.ok) throw new Error(result.error);

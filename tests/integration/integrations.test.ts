@@ -393,41 +393,52 @@ describe("disconnecting", () => {
 });
 
 describe("the integration-run task", () => {
-  it("runs SETUP and creates the account under the SDK's mock task context", async () => {
+  async function loadTask() {
     const { loadTaskCatalog } = await import("~/services/jobs/task-catalog.server");
     const catalog = await loadTaskCatalog([path.resolve("trigger/integration-run.ts")]);
     const task = catalog.get("integration-run")!;
+    return (payload: unknown) =>
+      runInMockTaskContext(({ ctx }) => task.run(payload, { ctx, signal: new AbortController().signal }));
+  }
+
+  it("runs SETUP from a sealed payload and creates the account under the SDK's mock task context", async () => {
+    const { sealSetupInput } = await import("~/services/integrations/run-integration.server");
+    const run = await loadTask();
     const user = await newUser();
-    const output = await runInMockTaskContext(({ ctx }) =>
-      task.run(
-        { userId: user.id, slug: "postmark", input: { kind: "api_key", apiKey: "pm-valid-token" } },
-        { ctx, signal: new AbortController().signal },
-      ),
-    );
-    expect(output).toMatchObject({ reconnected: false });
+    const payload = {
+      userId: user.id,
+      slug: "postmark",
+      input: sealSetupInput({ kind: "api_key", apiKey: "pm-valid-token" }),
+    };
+    // The payload is stored by the engine and shown on Trigger.dev's dashboard: no key in clear.
+    expect(JSON.stringify(payload)).not.toContain("pm-valid-token");
+    expect(await run(payload)).toMatchObject({ reconnected: false });
     expect((await writtenFor(user.id)).accounts).toHaveLength(1);
+
+    const wrongKey = run({ ...payload, input: sealSetupInput({ kind: "api_key", apiKey: "bad" }) });
+    await expect(wrongKey).rejects.toThrow(AbortTaskRunError);
+    await expect(wrongKey).rejects.toThrow("did not accept");
+  });
+
+  it("gives up at once on a payload it cannot open, and retries an unreachable provider", async () => {
+    const { sealSetupInput } = await import("~/services/integrations/run-integration.server");
+    const run = await loadTask();
+    const user = await newUser();
+    const sealed = sealSetupInput({ kind: "api_key", apiKey: "pm-valid-token" });
+    await expect(run({ userId: user.id, slug: "postmark", input: `${sealed}x` })).rejects.toThrow(AbortTaskRunError);
     await expect(
-      runInMockTaskContext(({ ctx }) =>
-        task.run(
-          { userId: user.id, slug: "postmark", input: { kind: "api_key", apiKey: "bad" } },
-          { ctx, signal: new AbortController().signal },
-        ),
-      ),
+      run({ userId: user.id, slug: "postmark", input: { kind: "api_key", apiKey: "pm-valid-token" } }),
     ).rejects.toThrow(AbortTaskRunError);
 
     // An unreachable provider is passing trouble: a plain error, so the engine retries the run.
     await postmark.close();
     try {
-      const unreachable = runInMockTaskContext(({ ctx }) =>
-        task.run(
-          { userId: user.id, slug: "postmark", input: { kind: "api_key", apiKey: "pm-valid-token" } },
-          { ctx, signal: new AbortController().signal },
-        ),
-      );
+      const unreachable = run({ userId: user.id, slug: "postmark", input: sealed });
       await expect(unreachable).rejects.toThrow("Postmark could not be reached");
       await expect(unreachable).rejects.not.toBeInstanceOf(AbortTaskRunError);
     } finally {
       postmark = await startPostmarkStandIn({ port: postmark.port });
     }
+    expect(await writtenFor(user.id)).toEqual({ accounts: [], events: [] });
   });
 });

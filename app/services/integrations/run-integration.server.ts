@@ -1,12 +1,39 @@
+import { z } from "zod";
 import { prisma, type Database } from "~/db.server";
 import { INTEGRATION_MODULES } from "~/integrations/registry";
 import type { IntegrationEvent, IntegrationMessage, SetupInput } from "~/integrations/types";
 import { IntegrationEventType } from "~/integrations/types";
 import { logger } from "~/logger.server";
 import { findDefinitionBySlug } from "~/models/integration-account.server";
+import { decryptAtRest, encryptAtRest } from "~/services/encryption.server";
 import { outboundFetch } from "~/services/outbound.server";
 import { handleAccountMessage } from "./handle-account-message.server";
 import { providerSettings } from "./provider-settings.server";
+
+/**
+ * What the connect flow collected, sealed (AES-256-GCM, the at-rest key) for a task payload:
+ * payloads are stored by the job engine and shown on Trigger.dev's dashboard, credentials must not be.
+ */
+export function sealSetupInput(input: SetupInput): string {
+  return encryptAtRest(JSON.stringify(input));
+}
+
+const SetupInputSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("oauth2"),
+    accessToken: z.string().min(1),
+    refreshToken: z.string().optional(),
+    expiresAt: z.string().optional(),
+    scope: z.string().optional(),
+    raw: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({ kind: z.literal("api_key"), apiKey: z.string().min(1) }),
+  z.object({ kind: z.literal("mcp"), url: z.string().min(1), token: z.string().optional() }),
+]);
+
+export function openSetupInput(sealed: string): SetupInput {
+  return SetupInputSchema.parse(JSON.parse(decryptAtRest(sealed)));
+}
 
 export type ConnectResult =
   | { ok: true; integrationAccountId: string; displayName: string; reconnected: boolean }
