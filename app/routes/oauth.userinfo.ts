@@ -2,13 +2,20 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { prisma } from "~/db.server";
 import { authenticateBearer } from "~/services/oauth/authorization-server.server";
 
-/** OpenID Connect userinfo: `sub` always; name with `profile`, email with `email`. */
+/** OpenID Connect userinfo: `sub` with `openid`; name with `profile`, email with `email`. */
 async function userinfo(request: Request) {
   const token = await authenticateBearer(request);
   if (!token) {
     return Response.json(
       { error: "invalid_token", error_description: "The access token is missing, expired or revoked." },
       { status: 401, headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' } },
+    );
+  }
+  // OpenID Connect Core §5.3: userinfo serves tokens from an `openid` request only.
+  if (!token.scopes.includes("openid")) {
+    return Response.json(
+      { error: "insufficient_scope", error_description: "This access token was not granted the openid scope." },
+      { status: 403, headers: { "WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"' } },
     );
   }
   const user = await prisma.user.findUnique({

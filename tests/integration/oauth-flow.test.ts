@@ -265,6 +265,42 @@ describe("OAuth 2.0 refusals", () => {
     expect((await oauth.userInfoRequest(as, app.client, tokens.access_token, insecure)).status).toBe(401);
   });
 
+  it("revokes the tokens refreshed from a code's first exchange when the code comes back", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const { url, state, verifier } = await authorizeUrl(app.clientId);
+    const callback = await consent(user.jar, url);
+    const tokens = await exchange(app, callback, state, verifier);
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      app.client,
+      await oauth.refreshTokenGrantRequest(as, app.client, app.auth, tokens.refresh_token!, insecure),
+    );
+    await expect(exchange(app, callback, state, verifier)).rejects.toMatchObject({ error: "invalid_grant" });
+    expect((await oauth.userInfoRequest(as, app.client, refreshed.access_token, insecure)).status).toBe(401);
+    const refreshAgain = await oauth.refreshTokenGrantRequest(
+      as,
+      app.client,
+      app.auth,
+      refreshed.refresh_token!,
+      insecure,
+    );
+    await expect(oauth.processRefreshTokenResponse(as, app.client, refreshAgain)).rejects.toMatchObject({
+      error: "invalid_grant",
+    });
+  });
+
+  it("answers userinfo with insufficient_scope for a token granted without openid", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id, { allowedScopes: ["integration"] });
+    const { url, state, verifier } = await authorizeUrl(app.clientId, { scope: "integration" });
+    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+    const response = await oauth.userInfoRequest(as, app.client, tokens.access_token, insecure);
+    expect(response.status).toBe(403);
+    expect(response.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    expect(await response.json()).toMatchObject({ error: "insufficient_scope" });
+  });
+
   it("refuses an expired code", async () => {
     const user = await newUser();
     const app = await newApp(user.id);
@@ -317,5 +353,105 @@ describe("revoking access", () => {
       await prisma.oAuthIntegrationGrant.findFirstOrThrow({ where: { userId: user.id, clientId: app.id } }),
     ).toMatchObject({ isActive: false });
     expect((await oauth.userInfoRequest(as, app.client, tokens.access_token, insecure)).status).toBe(401);
+  });
+});
+
+describe("an app's integration grant over its lifetime", () => {
+  async function grantOf(userId: string, clientDbId: string) {
+    return prisma.oAuthIntegrationGrant.findMany({
+      where: { userId, clientId: clientDbId },
+      select: { id: true, isActive: true, revokedAt: true },
+    });
+  }
+
+  it("is re-activated, not duplicated, when the user approves again after revoking", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const first = await authorizeUrl(app.clientId);
+    await exchange(app, await consent(user.jar, first.url), first.state, first.verifier);
+    const [granted] = await grantOf(user.id, app.id);
+
+    const page = await (await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`)).text();
+    await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf: csrfTokenIn(page), clientDbId: app.id }),
+    });
+    expect(await grantOf(user.id, app.id)).toEqual([{ id: granted!.id, isActive: false, revokedAt: expect.any(Date) }]);
+
+    // The consent was forgotten with the revoke, so the screen asks again.
+    const second = await authorizeUrl(app.clientId);
+    const tokens = await exchange(app, await consent(user.jar, second.url), second.state, second.verifier);
+    expect(tokens.access_token).toBeTruthy();
+    expect(await grantOf(user.id, app.id)).toEqual([{ id: granted!.id, isActive: true, revokedAt: null }]);
+  });
+
+  it("ends, with every token, when the developer deletes the app, which then cannot authorize", async () => {
+    const developer = await newUser();
+    const user = await newUser();
+    const app = await newApp(developer.id);
+    const { url, state, verifier } = await authorizeUrl(app.clientId);
+    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+
+    const settings = await (await fetchWithJar(developer.jar, `${echo.url}/developers/apps/${app.id}`)).text();
+    const deleted = await fetchWithJar(developer.jar, `${echo.url}/developers/apps/${app.id}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf: csrfTokenIn(settings), intent: "delete" }),
+    });
+    expect(deleted.status).toBe(302);
+
+    expect(await grantOf(user.id, app.id)).toEqual([
+      { id: expect.any(String), isActive: false, revokedAt: expect.any(Date) },
+    ]);
+    expect((await oauth.userInfoRequest(as, app.client, tokens.access_token, insecure)).status).toBe(401);
+    // The deleted app is no client any more: its refresh token is refused with its credentials.
+    const refresh = await oauth.refreshTokenGrantRequest(as, app.client, app.auth, tokens.refresh_token!, insecure);
+    expect(refresh.status).toBe(401);
+    expect(await refresh.json()).toMatchObject({ error: "invalid_client" });
+    const again = await authorizeUrl(app.clientId);
+    const page = await fetchWithJar(user.jar, again.url.href);
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("not registered with Echo");
+  });
+
+  it("ends when the app may no longer ask for integration, and adding it back asks the user again", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const first = await authorizeUrl(app.clientId);
+    await exchange(app, await consent(user.jar, first.url), first.state, first.verifier);
+
+    const settingsUrl = `${echo.url}/developers/apps/${app.id}`;
+    const save = async (allowedScopes: string[]) => {
+      const page = await (await fetchWithJar(user.jar, settingsUrl)).text();
+      const body = new URLSearchParams({ csrf: csrfTokenIn(page), intent: "update", name: "Notes" });
+      body.append("redirectUris", REDIRECT_URI);
+      for (const scope of allowedScopes) body.append("allowedScopes", scope);
+      const response = await fetchWithJar(user.jar, settingsUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body,
+      });
+      expect(response.status).toBe(200);
+    };
+    await save(["openid", "profile", "email"]);
+    expect(await grantOf(user.id, app.id)).toEqual([
+      { id: expect.any(String), isActive: false, revokedAt: expect.any(Date) },
+    ]);
+    const consentRow = await prisma.oAuthConsent.findFirstOrThrow({ where: { userId: user.id, clientId: app.id } });
+    expect(consentRow.scopes.sort()).toEqual(["email", "openid", "profile"]);
+
+    await save(["openid", "profile", "email", "integration"]);
+    const again = await authorizeUrl(app.clientId);
+    const screen = await fetchWithJar(user.jar, again.url.href);
+    expect(screen.status).toBe(200);
+    expect(await grantOf(user.id, app.id)).toMatchObject([{ isActive: false }]);
+  });
+
+  it("answers 404 for an app id that cannot exist, on every app page", async () => {
+    const user = await newUser();
+    for (const path of [`/developers/apps/${"x".repeat(150)}`, `/developers/apps/${"x".repeat(150)}/webhook`]) {
+      expect((await fetchWithJar(user.jar, `${echo.url}${path}`)).status, path).toBe(404);
+    }
   });
 });

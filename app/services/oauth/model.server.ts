@@ -26,7 +26,9 @@ type User = { id: string };
  * secrets; the authorization endpoint only identifies the client.
  */
 export function createOAuthModel(db: Database, { authenticateClients }: { authenticateClients: boolean }) {
-  let exchangedCodeId: string | undefined;
+  // The code a token descends from, through any number of refreshes: reusing that code
+  // revokes the whole line (RFC 6749 §4.1.2: "all tokens previously issued based on that code").
+  let originCodeId: string | undefined;
 
   /**
    * `bound`: the lookup is for a code or token already issued to this client, which was
@@ -119,7 +121,7 @@ export function createOAuthModel(db: Database, { authenticateClients }: { authen
         });
         return false;
       }
-      exchangedCodeId = code.id;
+      originCodeId = code.id;
       const client = await getClient(code.client.clientId, null, true);
       if (!client) return false;
       return {
@@ -162,7 +164,7 @@ export function createOAuthModel(db: Database, { authenticateClients }: { authen
           clientId: client.dbId,
           userId: user.id,
           scopes: token.scope ?? [],
-          authorizationCodeId: exchangedCodeId ?? null,
+          authorizationCodeId: originCodeId ?? null,
         },
       });
       return { ...token, client, user };
@@ -199,6 +201,7 @@ export function createOAuthModel(db: Database, { authenticateClients }: { authen
       }
       const client = await getClient(token.client.clientId, null, true);
       if (!client) return false;
+      originCodeId = token.authorizationCodeId ?? undefined;
       return {
         refreshToken,
         refreshTokenExpiresAt: token.refreshTokenExpiresAt ?? undefined,
