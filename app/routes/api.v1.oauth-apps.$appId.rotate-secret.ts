@@ -1,18 +1,20 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { z } from "zod";
 import { prisma } from "~/db.server";
-import { requireApiUser } from "~/services/api/authenticate.server";
 import { problem } from "~/services/api/problem.server";
 import { AppNotFoundError, rotateClientSecret } from "~/services/oauth/oauth-apps.server";
+import { requireApiOwnedOAuthApp } from "~/services/oauth/require-owned-app.server";
 
 /** POST /api/v1/oauth-apps/:appId/rotate-secret: a new client secret, returned once; the old one stops working. */
 export async function action({ request, params }: ActionFunctionArgs) {
   if (request.method !== "POST") return problem(405, "Method not allowed", "Use POST.");
-  const { userId } = await requireApiUser(request);
-  const { appId } = z.object({ appId: z.string().min(1).max(100) }).parse(params);
+  const { userId, app } = await requireApiOwnedOAuthApp(request, params);
   try {
-    return Response.json({ clientSecret: await rotateClientSecret(prisma, userId, appId) });
+    return Response.json(
+      { clientSecret: await rotateClientSecret(prisma, userId, app.id) },
+      { headers: { "Cache-Control": "no-store" } },
+    );
   } catch (error) {
+    // Deleted between the lookup and the rotation.
     if (error instanceof AppNotFoundError)
       return problem(404, "Not found", "No OAuth app with this id belongs to you.");
     throw error;

@@ -1,32 +1,22 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { z } from "zod";
 import { prisma } from "~/db.server";
 import { getOAuthApp } from "~/models/oauth-client.server";
 import { presentApiOAuthApp } from "~/presenters/ApiOAuthAppPresenter.server";
-import { requireApiUser } from "~/services/api/authenticate.server";
 import { problem, readJson, validationProblem } from "~/services/api/problem.server";
 import { OAuthAppUpdateSchema, deleteOAuthApp, updateOAuthApp } from "~/services/oauth/oauth-apps.server";
+import { requireApiOwnedOAuthApp } from "~/services/oauth/require-owned-app.server";
 
-const ParamsSchema = z.object({ appId: z.string().min(1).max(100) });
 const PatchSchema = OAuthAppUpdateSchema.partial().strict();
-
-async function ownApp(request: Request, params: unknown) {
-  const { userId } = await requireApiUser(request);
-  const { appId } = ParamsSchema.parse(params);
-  const app = await getOAuthApp(prisma, { id: appId, ownerId: userId });
-  if (!app) throw problem(404, "Not found", "No OAuth app with this id belongs to you.");
-  return { userId, app };
-}
 
 /** GET /api/v1/oauth-apps/:appId */
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { app } = await ownApp(request, params);
+  const { app } = await requireApiOwnedOAuthApp(request, params);
   return Response.json(presentApiOAuthApp(app));
 }
 
 /** PATCH (name, redirectUris, allowedScopes) or DELETE /api/v1/oauth-apps/:appId */
 export async function action({ request, params }: ActionFunctionArgs) {
-  const { userId, app } = await ownApp(request, params);
+  const { userId, app } = await requireApiOwnedOAuthApp(request, params);
   if (request.method === "DELETE") {
     await deleteOAuthApp(prisma, userId, app.id);
     return new Response(null, { status: 204 });

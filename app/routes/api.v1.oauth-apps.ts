@@ -23,5 +23,8 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!parsed.success) return validationProblem(parsed.error);
   const created = await createOAuthApp(prisma, userId, parsed.data);
   const app = await getOAuthApp(prisma, { id: created.id, ownerId: userId });
-  return Response.json({ ...presentApiOAuthApp(app!), clientSecret: created.clientSecret }, { status: 201 });
+  return Response.json(
+    { ...presentApiOAuthApp(app!), clientSecret: created.clientSecret },
+    { status: 201, headers: { "Cache-Control": "no-store" } },
+  );
 }

@@ -86,6 +86,31 @@ describe("JSON API: /api/v1/oauth-apps", () => {
     expect(secret.secret).toMatch(/^whsec_/);
     expect(await (await me.call(`/oauth-apps/${app.id}`)).json()).toMatchObject({ webhook: { hasSecret: true } });
 
+    const revealed = await me.call(`/oauth-apps/${app.id}/webhook`, {
+      method: "POST",
+      json: { action: "reveal-secret" },
+    });
+    expect(revealed.headers.get("cache-control")).toBe("no-store");
+    expect(await revealed.json()).toEqual({ secret: secret.secret });
+    // Stored encrypted; a rotation keeps the old one signing for 24 hours.
+    const stored = await prisma.oAuthClient.findUniqueOrThrow({ where: { id: app.id } });
+    expect(stored.webhookSecret).not.toContain(secret.secret.slice(6));
+    const second = (await (
+      await me.call(`/oauth-apps/${app.id}/webhook`, { method: "POST", json: { action: "rotate-secret" } })
+    ).json()) as { secret: string };
+    expect(second.secret).not.toBe(secret.secret);
+    const afterRotation = await prisma.oAuthClient.findUniqueOrThrow({ where: { id: app.id } });
+    expect(afterRotation.previousWebhookSecret).toBe(stored.webhookSecret);
+    expect(afterRotation.previousSecretExpiresAt!.getTime() - Date.now()).toBeGreaterThan(23.9 * 3600_000);
+    expect(await (await me.call(`/oauth-apps/${app.id}/webhook`)).json()).toMatchObject({
+      url: "https://hooks.example.com/echo",
+      hasSecret: true,
+    });
+    expect(
+      (await me.call(`/oauth-apps/${app.id}/webhook`, { method: "POST", json: { action: "clear-secret" } })).status,
+    ).toBe(204);
+    expect(await (await me.call(`/oauth-apps/${app.id}/webhook`)).json()).toMatchObject({ hasSecret: false });
+
     const rotated = (await (await me.call(`/oauth-apps/${app.id}/rotate-secret`, { method: "POST" })).json()) as {
       clientSecret: string;
     };
@@ -93,6 +118,22 @@ describe("JSON API: /api/v1/oauth-apps", () => {
 
     expect((await me.call(`/oauth-apps/${app.id}`, { method: "DELETE" })).status).toBe(204);
     expect((await me.call(`/oauth-apps/${app.id}`)).status).toBe(404);
+  });
+
+  it("answers 404 problems for an id that cannot be an app's, on every app route", async () => {
+    const me = await developer();
+    const id = "x".repeat(150);
+    for (const [path, init] of [
+      [`/oauth-apps/${id}`, {}],
+      [`/oauth-apps/${id}`, { method: "PATCH", json: { name: "x" } }],
+      [`/oauth-apps/${id}/rotate-secret`, { method: "POST" }],
+      [`/oauth-apps/${id}/webhook`, {}],
+      [`/oauth-apps/${id}/webhook`, { method: "PUT", json: { url: null } }],
+    ] as const) {
+      const response = await me.call(path, init);
+      expect(response.status, `${init.method ?? "GET"} ${path}`).toBe(404);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+    }
   });
 
   it("refuses bad input with the field and the reason", async () => {
@@ -154,6 +195,10 @@ describe("JSON API: /api/v1/oauth-apps", () => {
     expect(
       (await bob.call(`/oauth-apps/${app.id}/webhook`, { method: "POST", json: { action: "rotate-secret" } })).status,
     ).toBe(404);
+    expect(
+      (await bob.call(`/oauth-apps/${app.id}/webhook`, { method: "POST", json: { action: "reveal-secret" } })).status,
+    ).toBe(404);
+    expect((await bob.call(`/oauth-apps/${app.id}/webhook`)).status).toBe(404);
     expect(await (await alice.call(`/oauth-apps/${app.id}`)).json()).toMatchObject({
       name: "Scripted app",
       webhook: { url: null },

@@ -68,21 +68,34 @@ export async function updateOAuthApp(
 ): Promise<void> {
   const existing = await getOAuthApp(db, { id: appId, ownerId });
   if (!existing) throw new AppNotFoundError();
-  await db.oAuthClient.update({
-    where: { id: existing.id },
-    data: {
-      ...input,
-      redirectUris: [...new Set(input.redirectUris)],
-      allowedScopes: [...new Set(input.allowedScopes)],
-    },
-  });
-  // Dropping `integration` from the allowed scopes ends the app's integration grants.
-  if (!input.allowedScopes.includes("integration")) {
-    await db.oAuthIntegrationGrant.updateMany({
-      where: { clientId: existing.id, isActive: true },
-      data: { isActive: false, revokedAt: new Date() },
+  const allowedScopes = [...new Set(input.allowedScopes)];
+  const dropped = existing.allowedScopes.filter((scope) => !allowedScopes.includes(scope));
+  await db.$transaction(async (tx) => {
+    await tx.oAuthClient.update({
+      where: { id: existing.id },
+      data: { ...input, redirectUris: [...new Set(input.redirectUris)], allowedScopes },
     });
-  }
+    if (dropped.length === 0) return;
+    // A scope the app may no longer ask for leaves the remembered consents, so adding it back
+    // later asks each user again instead of silently re-granting it.
+    const consents = await tx.oAuthConsent.findMany({
+      where: { clientId: existing.id, scopes: { hasSome: dropped } },
+      select: { id: true, scopes: true },
+    });
+    for (const consent of consents) {
+      await tx.oAuthConsent.update({
+        where: { id: consent.id },
+        data: { scopes: consent.scopes.filter((scope) => !dropped.includes(scope)) },
+      });
+    }
+    // Dropping `integration` from the allowed scopes ends the app's integration grants.
+    if (dropped.includes("integration")) {
+      await tx.oAuthIntegrationGrant.updateMany({
+        where: { clientId: existing.id, isActive: true },
+        data: { isActive: false, revokedAt: new Date() },
+      });
+    }
+  });
 }
 
 export async function rotateClientSecret(db: Database, ownerId: string, appId: string): Promise<string> {
