@@ -24,7 +24,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (
     await hasConsent(prisma, { clientDbId: check.request.client.dbId, userId: user.id, scopes: check.request.scopes })
   ) {
-    throw redirect(await answerAuthorizationRequest(url, { userId: user.id, approved: true, check: check.request }));
+    throw redirect(await answerAuthorizationRequest({ userId: user.id, approved: true, check: check.request }));
   }
   return {
     error: null,
@@ -46,7 +46,7 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!check.ok && check.kind === "redirect") return redirect(check.location);
   if (!check.ok) return data({ error: check.error, consent: null }, { status: 400 });
   const approved = formData.get("decision") === "approve";
-  return redirect(await answerAuthorizationRequest(url, { userId: user.id, approved, check: check.request }));
+  return redirect(await answerAuthorizationRequest({ userId: user.id, approved, check: check.request }));
 }
 
 export default function AuthorizePage() {

@@ -212,6 +212,36 @@ describe("OAuth 2.0 refusals", () => {
     expect(await wrongPage.text()).toContain("has not registered");
   });
 
+  it("shows an error page when redirect_uri is missing or repeated, even with one registered", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const missing = await authorizeUrl(app.clientId);
+    missing.url.searchParams.delete("redirect_uri");
+    const repeated = await authorizeUrl(app.clientId);
+    repeated.url.searchParams.append("redirect_uri", REDIRECT_URI);
+    for (const { url } of [missing, repeated]) {
+      const page = await fetchWithJar(user.jar, url.href);
+      expect(page.status).toBe(400);
+      expect(await page.text()).toContain("one redirect_uri is required");
+    }
+  });
+
+  it("refuses a repeated parameter, so a second scope cannot widen what the user approved", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const first = await authorizeUrl(app.clientId, { scope: "openid" });
+    await exchange(app, await consent(user.jar, first.url), first.state, first.verifier);
+    // Consent for `openid` is remembered; a repeated scope must not slip more past it.
+    const widened = await authorizeUrl(app.clientId, { scope: "openid" });
+    widened.url.searchParams.append("scope", "openid profile email integration");
+    const response = await fetchWithJar(user.jar, widened.url.href);
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get("location")!);
+    expect(location.searchParams.get("error")).toBe("invalid_request");
+    expect(location.searchParams.get("code")).toBeNull();
+    expect(await prisma.oAuthIntegrationGrant.count({ where: { userId: user.id } })).toBe(0);
+  });
+
   it("redirects with invalid_scope for a scope outside allowedScopes", async () => {
     const user = await newUser();
     const app = await newApp(user.id, { allowedScopes: ["openid"] });

@@ -30,7 +30,19 @@ export type AuthorizationRequest = {
   scopes: string[];
   redirectUri: string;
   state: string | null;
+  codeChallenge: string | null;
 };
+
+/** The parameters Echo reads; RFC 6749 §3.1: none may appear more than once. */
+const AUTHORIZATION_PARAMS = [
+  "client_id",
+  "redirect_uri",
+  "response_type",
+  "scope",
+  "state",
+  "code_challenge",
+  "code_challenge_method",
+] as const;
 
 export type AuthorizationCheck =
   | { ok: true; request: AuthorizationRequest }
@@ -49,16 +61,27 @@ function errorRedirect(redirectUri: string, state: string | null, error: string,
 /** Everything checked before showing the consent screen, in RFC 6749 §4.1.2.1's order. */
 export async function checkAuthorizationRequest(url: URL, db: Database = prisma): Promise<AuthorizationCheck> {
   const params = url.searchParams;
+  const repeated = AUTHORIZATION_PARAMS.filter((name) => params.getAll(name).length > 1);
   const clientId = params.get("client_id");
   if (!clientId) return { ok: false, kind: "page", error: "The request names no application (client_id is missing)." };
+  if (repeated.includes("client_id"))
+    return { ok: false, kind: "page", error: "The request names more than one application (client_id is repeated)." };
   const client = await db.oAuthClient.findFirst({
     where: { clientId, deletedAt: null },
     select: { id: true, clientId: true, name: true, clientType: true, redirectUris: true, allowedScopes: true },
   });
   if (!client) return { ok: false, kind: "page", error: "This application is not registered with Echo." };
-  const requestedRedirect = params.get("redirect_uri");
-  const redirectUri = requestedRedirect ?? (client.redirectUris.length === 1 ? client.redirectUris[0]! : null);
-  if (!redirectUri || !client.redirectUris.includes(redirectUri)) {
+  // Required, even with one registered URI: the token request must then repeat it (RFC 6749 §4.1.3),
+  // and a client that named it here always can.
+  const redirectUri = params.get("redirect_uri");
+  if (!redirectUri || repeated.includes("redirect_uri")) {
+    return {
+      ok: false,
+      kind: "page",
+      error: "The application did not say exactly where to send you back (one redirect_uri is required).",
+    };
+  }
+  if (!client.redirectUris.includes(redirectUri)) {
     return {
       ok: false,
       kind: "page",
@@ -66,6 +89,13 @@ export async function checkAuthorizationRequest(url: URL, db: Database = prisma)
     };
   }
   const state = params.get("state");
+  if (repeated.length > 0) {
+    return {
+      ok: false,
+      kind: "redirect",
+      location: errorRedirect(redirectUri, state, "invalid_request", `Repeated parameter: ${repeated.join(", ")}.`),
+    };
+  }
   if (params.get("response_type") !== "code") {
     return {
       ok: false,
@@ -116,6 +146,7 @@ export async function checkAuthorizationRequest(url: URL, db: Database = prisma)
       scopes: effective,
       redirectUri,
       state,
+      codeChallenge: challenge,
     },
   };
 }
@@ -137,7 +168,6 @@ export async function hasConsent(
  * sends the app `access_denied`.
  */
 export async function answerAuthorizationRequest(
-  url: URL,
   { userId, approved, check }: { userId: string; approved: boolean; check: AuthorizationRequest },
   db: Database = prisma,
 ): Promise<string> {
@@ -163,7 +193,15 @@ export async function answerAuthorizationRequest(
       }
     });
   }
-  const query = Object.fromEntries(url.searchParams);
+  // The library sees exactly what was checked and shown to the user, never the raw query string.
+  const query: Record<string, string> = {
+    client_id: check.client.clientId,
+    redirect_uri: check.redirectUri,
+    response_type: "code",
+    scope: check.scopes.join(" "),
+    ...(check.state ? { state: check.state } : {}),
+    ...(check.codeChallenge ? { code_challenge: check.codeChallenge, code_challenge_method: "S256" } : {}),
+  };
   if (!approved) query.allowed = "false";
   const oauthRequest = new OAuthRequest({ method: "GET", query, headers: {}, body: {} });
   const oauthResponse = new OAuthResponse({ headers: {} });
