@@ -416,6 +416,22 @@ describe("an app's integration grant over its lifetime", () => {
     expect(await grantOf(user.id, app.id)).toEqual([{ id: granted!.id, isActive: true, revokedAt: null }]);
   });
 
+  it("leaves no code to exchange after the user revokes: one issued just before is refused", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const { url, state, verifier } = await authorizeUrl(app.clientId);
+    const callback = await consent(user.jar, url);
+
+    const page = await (await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`)).text();
+    await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf: csrfTokenIn(page), clientDbId: app.id }),
+    });
+    await expect(exchange(app, callback, state, verifier)).rejects.toMatchObject({ error: "invalid_grant" });
+    expect(await prisma.oAuthToken.count({ where: { userId: user.id } })).toBe(0);
+  });
+
   it("ends, with every token, when the developer deletes the app, which then cannot authorize", async () => {
     const developer = await newUser();
     const user = await newUser();

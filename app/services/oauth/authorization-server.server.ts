@@ -320,20 +320,26 @@ export async function authenticateBearer(request: Request, db: Database = prisma
   return { userId: token.userId, scopes: token.scopes, clientDbId: token.client.id };
 }
 
-/** Revoking access in Connected apps: no grant, no consent, no live token. */
+/** Revoking access in Connected apps: no grant, no consent, no live token, no code left to exchange. */
 export async function revokeAppAccess(
   db: Database,
   { userId, clientDbId }: { userId: string; clientDbId: string },
 ): Promise<boolean> {
+  const now = new Date();
   const [grants, consents] = await db.$transaction([
     db.oAuthIntegrationGrant.updateMany({
       where: { userId, clientId: clientDbId, isActive: true },
-      data: { isActive: false, revokedAt: new Date() },
+      data: { isActive: false, revokedAt: now },
     }),
     db.oAuthConsent.deleteMany({ where: { userId, clientId: clientDbId } }),
     db.oAuthToken.updateMany({
       where: { userId, clientId: clientDbId, revokedAt: null },
-      data: { revokedAt: new Date() },
+      data: { revokedAt: now },
+    }),
+    // A code issued just before the revoke would otherwise still buy tokens for its last seconds.
+    db.oAuthAuthorizationCode.updateMany({
+      where: { userId, clientId: clientDbId, consumedAt: null, expiresAt: { gt: now } },
+      data: { expiresAt: now },
     }),
   ]);
   return grants.count + consents.count > 0;
