@@ -331,6 +331,54 @@ describe("OAuth 2.0 refusals", () => {
     expect(await response.json()).toMatchObject({ error: "insufficient_scope" });
   });
 
+  it("refuses a refresh asking for more than was granted, and the refresh token keeps working", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const { url, state, verifier } = await authorizeUrl(app.clientId, { scope: "openid email" });
+    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+    const wider = await oauth.refreshTokenGrantRequest(as, app.client, app.auth, tokens.refresh_token!, {
+      ...insecure,
+      additionalParameters: { scope: "openid email integration" },
+    });
+    await expect(oauth.processRefreshTokenResponse(as, app.client, wider)).rejects.toMatchObject({
+      error: "invalid_scope",
+    });
+    const narrower = await oauth.processRefreshTokenResponse(
+      as,
+      app.client,
+      await oauth.refreshTokenGrantRequest(as, app.client, app.auth, tokens.refresh_token!, {
+        ...insecure,
+        additionalParameters: { scope: "openid" },
+      }),
+    );
+    expect(narrower.scope).toBe("openid");
+  });
+
+  it("does not let another client redeem a code or revoke a token it was not issued", async () => {
+    const user = await newUser();
+    const app = await newApp(user.id);
+    const other = await newApp(user.id);
+    const { url, state, verifier } = await authorizeUrl(app.clientId);
+    const callback = await consent(user.jar, url);
+    const params = oauth.validateAuthResponse(as, app.client, callback, state);
+    const stolen = await oauth.authorizationCodeGrantRequest(
+      as,
+      other.client,
+      other.auth,
+      params,
+      REDIRECT_URI,
+      verifier,
+      insecure,
+    );
+    expect(stolen.status).toBe(400);
+    expect(await stolen.json()).toMatchObject({ error: "invalid_grant" });
+
+    const tokens = await exchange(app, callback, state, verifier);
+    const revoke = await oauth.revocationRequest(as, other.client, other.auth, tokens.access_token, insecure);
+    expect(revoke.status).toBe(200);
+    expect((await oauth.userInfoRequest(as, app.client, tokens.access_token, insecure)).status).toBe(200);
+  });
+
   it("refuses an expired code", async () => {
     const user = await newUser();
     const app = await newApp(user.id);

@@ -227,14 +227,35 @@ function bodyOf(form: FormData | URLSearchParams): Record<string, string> {
   return body;
 }
 
+/**
+ * The library revokes the presented refresh token before it checks a requested `scope`, so a
+ * request for more than was granted would cost the client its token; refuse it first.
+ */
+async function asksMoreThanRefreshTokenHolds(db: Database, body: Record<string, string>): Promise<boolean> {
+  if (body.grant_type !== "refresh_token" || !body.scope || !body.refresh_token) return false;
+  const token = await db.oAuthToken.findUnique({
+    where: { refreshTokenHash: hashToken(body.refresh_token) },
+    select: { scopes: true },
+  });
+  // An unknown token is the library's to refuse (invalid_grant).
+  return Boolean(token && !parseScopeParam(body.scope).every((scope) => token.scopes.includes(scope)));
+}
+
 /** POST /oauth/token: code exchange and refresh, answered as RFC 6749 JSON. */
 export async function exchangeToken(request: Request, db: Database = prisma): Promise<OAuthHttpResult> {
-  const form = await request.formData().catch(() => new FormData());
+  const body = bodyOf(await request.formData().catch(() => new FormData()));
+  if (await asksMoreThanRefreshTokenHolds(db, body)) {
+    return {
+      status: 400,
+      headers: NO_STORE,
+      body: { error: "invalid_scope", error_description: "A refresh cannot ask for scopes the grant does not hold." },
+    };
+  }
   const oauthRequest = new OAuthRequest({
     method: request.method,
     query: {},
     headers: Object.fromEntries(request.headers),
-    body: bodyOf(form),
+    body,
   });
   const oauthResponse = new OAuthResponse({ headers: {} });
   try {
