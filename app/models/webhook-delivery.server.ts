@@ -17,3 +17,29 @@ export function findIntegrationRecipients(db: Database, userId: string) {
     select: { id: true, webhookUrl: true, webhookMaxRetries: true },
   });
 }
+
+/**
+ * The endpoints that receive one of a user's events: the user's own, enabled, not disabled
+ * by Echo, subscribed to the type (an empty list means every type). An endpoint an OAuth
+ * app registered for the user receives only while the user's grant to that app lasts.
+ * Paused endpoints are included: their deliveries wait until they are resumed.
+ */
+export function findEndpointRecipients(db: Database, { userId, eventType }: { userId: string; eventType: string }) {
+  return db.webhookEndpoint.findMany({
+    where: {
+      ownerId: userId,
+      enabled: true,
+      disabledAt: null,
+      OR: [{ eventTypes: { isEmpty: true } }, { eventTypes: { has: eventType } }],
+      AND: [
+        {
+          OR: [
+            { oauthClientId: null },
+            { oauthClient: { deletedAt: null, integrationGrants: { some: { userId, isActive: true } } } },
+          ],
+        },
+      ],
+    },
+    select: { id: true, name: true, url: true, maxRetries: true },
+  });
+}

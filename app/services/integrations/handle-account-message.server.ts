@@ -2,6 +2,7 @@ import { prisma, type Database } from "~/db.server";
 import { Prisma } from "~/generated/prisma/client";
 import type { AccountMessage } from "~/integrations/types";
 import { encryptAtRest } from "~/services/encryption.server";
+import { recordHealthClearedOnReconnect } from "./integration-health.server";
 import { recordIntegrationEvent, triggerOAuthIntegrationWebhook } from "~/services/webhooks/integration-events.server";
 
 type Definition = { id: string; slug: string; name: string; icon: string };
@@ -36,7 +37,7 @@ async function writeIntegrationAccount(
     const key = { userId, integrationDefinitionId: definition.id, accountId: message.data.accountId };
     const existing = await tx.integrationAccount.findUnique({
       where: { userId_integrationDefinitionId_accountId: key },
-      select: { id: true },
+      select: { id: true, status: true },
     });
     const fields = {
       displayName: message.data.displayName,
@@ -54,6 +55,9 @@ async function writeIntegrationAccount(
         })
       : await tx.integrationAccount.create({ data: { ...key, ...fields }, select: { id: true, accountId: true } });
     await recordIntegrationEvent(tx, { type: "integration.connected", userId, account, definition });
+    if (existing) {
+      await recordHealthClearedOnReconnect(tx, { ...account, userId, definition, previousStatus: existing.status });
+    }
     return { ...account, reconnected: Boolean(existing) };
   });
 }

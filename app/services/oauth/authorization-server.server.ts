@@ -3,6 +3,8 @@ import OAuth2Server, {
   Response as OAuthResponse,
   OAuthError,
 } from "@node-oauth/oauth2-server";
+import { dispatchEventsOf } from "~/services/webhooks/events.server";
+import { grantEventSource, recordGrantEvent } from "./grant-events.server";
 import { prisma, type Database } from "~/db.server";
 import { isSupportedScope, parseScopeParam } from "~/lib/oauth-scopes";
 import { logger } from "~/logger.server";
@@ -173,12 +175,15 @@ export async function answerAuthorizationRequest(
 ): Promise<string> {
   if (approved) {
     const { client, scopes } = check;
-    await db.$transaction(async (tx) => {
+    const granted = await db.$transaction(async (tx) => {
       const existing = await tx.oAuthConsent.findUnique({
         where: { clientId_userId: { clientId: client.dbId, userId } },
         select: { scopes: true },
       });
       const merged = [...new Set([...(existing?.scopes ?? []), ...scopes])];
+      // A remembered consent approved again is no news; a first approval or a wider one is.
+      const widened = merged.length > (existing?.scopes.length ?? 0);
+      if (widened) await recordGrantEvent(tx, { type: "oauth.grant.created", userId, client, scopes: merged });
       await tx.oAuthConsent.upsert({
         where: { clientId_userId: { clientId: client.dbId, userId } },
         create: { clientId: client.dbId, userId, scopes: merged },
@@ -191,7 +196,9 @@ export async function answerAuthorizationRequest(
           update: { scopes, isActive: true, revokedAt: null, grantedAt: new Date() },
         });
       }
+      return widened;
     });
+    if (granted) await dispatchEventsOf(grantEventSource(client.dbId, userId), { userId });
   }
   // The library sees exactly what was checked and shown to the user, never the raw query string.
   const query: Record<string, string> = {
@@ -347,21 +354,35 @@ export async function revokeAppAccess(
   { userId, clientDbId }: { userId: string; clientDbId: string },
 ): Promise<boolean> {
   const now = new Date();
-  const [grants, consents] = await db.$transaction([
-    db.oAuthIntegrationGrant.updateMany({
+  const revoked = await db.$transaction(async (tx) => {
+    const consent = await tx.oAuthConsent.findUnique({
+      where: { clientId_userId: { clientId: clientDbId, userId } },
+      select: { scopes: true, client: { select: { clientId: true, name: true } } },
+    });
+    const grants = await tx.oAuthIntegrationGrant.updateMany({
       where: { userId, clientId: clientDbId, isActive: true },
       data: { isActive: false, revokedAt: now },
-    }),
-    db.oAuthConsent.deleteMany({ where: { userId, clientId: clientDbId } }),
-    db.oAuthToken.updateMany({
+    });
+    await tx.oAuthConsent.deleteMany({ where: { userId, clientId: clientDbId } });
+    await tx.oAuthToken.updateMany({
       where: { userId, clientId: clientDbId, revokedAt: null },
       data: { revokedAt: now },
-    }),
+    });
     // A code issued just before the revoke would otherwise still buy tokens for its last seconds.
-    db.oAuthAuthorizationCode.updateMany({
+    await tx.oAuthAuthorizationCode.updateMany({
       where: { userId, clientId: clientDbId, consumedAt: null, expiresAt: { gt: now } },
       data: { expiresAt: now },
-    }),
-  ]);
-  return grants.count + consents.count > 0;
+    });
+    if (consent) {
+      await recordGrantEvent(tx, {
+        type: "oauth.grant.revoked",
+        userId,
+        client: { dbId: clientDbId, ...consent.client },
+        scopes: consent.scopes,
+      });
+    }
+    return grants.count > 0 || consent !== null;
+  });
+  if (revoked) await dispatchEventsOf(grantEventSource(clientDbId, userId), { userId });
+  return revoked;
 }

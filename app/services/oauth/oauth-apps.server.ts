@@ -8,6 +8,8 @@ import { generateWebhookSecret } from "~/lib/webhooks/secrets";
 import { parseWebhookUrl } from "~/lib/webhooks/outbound-url";
 import { getOAuthApp } from "~/models/oauth-client.server";
 import { decryptAtRest, encryptAtRest } from "~/services/encryption.server";
+import { dispatchEventsOf } from "~/services/webhooks/events.server";
+import { grantEventSource, recordGrantEvent } from "./grant-events.server";
 import { hashToken, randomToken } from "./tokens.server";
 
 export const WEBHOOK_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -114,15 +116,30 @@ export async function deleteOAuthApp(db: Database, ownerId: string, appId: strin
   const existing = await getOAuthApp(db, { id: appId, ownerId });
   if (!existing) throw new AppNotFoundError();
   const now = new Date();
-  await db.$transaction([
-    db.oAuthClient.update({ where: { id: existing.id }, data: { deletedAt: now } }),
-    db.oAuthIntegrationGrant.updateMany({
+  const users = await db.$transaction(async (tx) => {
+    await tx.oAuthClient.update({ where: { id: existing.id }, data: { deletedAt: now } });
+    await tx.oAuthIntegrationGrant.updateMany({
       where: { clientId: existing.id, isActive: true },
       data: { isActive: false, revokedAt: now },
-    }),
-    db.oAuthToken.updateMany({ where: { clientId: existing.id, revokedAt: null }, data: { revokedAt: now } }),
-    db.oAuthConsent.deleteMany({ where: { clientId: existing.id } }),
-  ]);
+    });
+    await tx.oAuthToken.updateMany({ where: { clientId: existing.id, revokedAt: null }, data: { revokedAt: now } });
+    const consents = await tx.oAuthConsent.findMany({
+      where: { clientId: existing.id },
+      select: { userId: true, scopes: true },
+    });
+    await tx.oAuthConsent.deleteMany({ where: { clientId: existing.id } });
+    // Every user who had approved the app hears that the grant ended.
+    for (const consent of consents) {
+      await recordGrantEvent(tx, {
+        type: "oauth.grant.revoked",
+        userId: consent.userId,
+        client: { dbId: existing.id, clientId: existing.clientId, name: existing.name },
+        scopes: consent.scopes,
+      });
+    }
+    return consents.map((consent) => consent.userId);
+  });
+  for (const userId of users) await dispatchEventsOf(grantEventSource(existing.id, userId), { userId });
 }
 
 export const WebhookSettingsSchema = z.object({

@@ -2,13 +2,15 @@ import type { Dispatcher } from "undici";
 import { prisma, type Database } from "~/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { env } from "~/env.server";
-import { redactHeaders } from "~/lib/webhooks/headers";
+import { CustomHeadersSchema, redactHeaders } from "~/lib/webhooks/headers";
 import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
 import { classifyAttempt, computeNextAttemptAt } from "~/lib/webhooks/retry-policy";
 import { buildSignatureHeaders } from "~/lib/webhooks/signing";
 import { logger } from "~/logger.server";
 import { decryptAtRest } from "~/services/encryption.server";
 import { outboundDispatcher } from "~/services/outbound.server";
+import { consumeRateLimit } from "~/services/rate-limit.server";
+import { triggerDeliveryRuns } from "./integration-fanout.server";
 import { sendWebhook, type SendResult } from "./http-sender.server";
 
 export const USER_AGENT = "Echo-OAuth-Webhooks/1.0";
@@ -17,10 +19,14 @@ export type DeliveryAttemptResult =
   | { outcome: "delivered"; status: number }
   | { outcome: "skipped"; reason: string }
   | { outcome: "retry"; retryAt: Date }
-  | { outcome: "failed"; reason: string };
+  | { outcome: "failed"; reason: string }
+  /** The endpoint is paused: the delivery waits, untouched, and resuming sends it. */
+  | { outcome: "paused" }
+  /** The endpoint's per-minute limit is reached: a new run is queued for the next window. */
+  | { outcome: "deferred"; until: Date };
 
 type Target = {
-  kind: "oauth_client";
+  kind: "oauth_client" | "endpoint";
   id: string;
   url: string | null;
   disabledReason: string | null;
@@ -28,9 +34,20 @@ type Target = {
   timeoutMs: number;
   retryBaseDelayMs: number | null;
   failingSince: Date | null;
+  customHeaders: Record<string, string>;
+  paused: boolean;
+  rateLimitPerMinute: number | null;
 };
 
-async function loadTarget(db: Database, oauthClientId: string): Promise<Target | null> {
+function signingSecrets(current: string | null, previous: string | null, previousExpiresAt: Date | null): string[] {
+  const secrets: string[] = [];
+  if (current) secrets.push(decryptAtRest(current));
+  // During a rotation's grace period the old secret signs too, so receivers can switch at leisure.
+  if (previous && previousExpiresAt && previousExpiresAt > new Date()) secrets.push(decryptAtRest(previous));
+  return secrets;
+}
+
+async function loadOAuthClientTarget(db: Database, oauthClientId: string): Promise<Target | null> {
   const client = await db.oAuthClient.findUnique({
     where: { id: oauthClientId },
     select: {
@@ -48,12 +65,6 @@ async function loadTarget(db: Database, oauthClientId: string): Promise<Target |
     },
   });
   if (!client) return null;
-  const secrets: string[] = [];
-  if (client.webhookSecret) secrets.push(decryptAtRest(client.webhookSecret));
-  // During a rotation's grace period the old secret signs too, so receivers can switch at leisure.
-  if (client.previousWebhookSecret && client.previousSecretExpiresAt && client.previousSecretExpiresAt > new Date()) {
-    secrets.push(decryptAtRest(client.previousWebhookSecret));
-  }
   return {
     kind: "oauth_client",
     id: client.id,
@@ -65,11 +76,76 @@ async function loadTarget(db: Database, oauthClientId: string): Promise<Target |
         : !client.webhookUrl
           ? "The app no longer has a webhook URL."
           : null,
-    secrets,
+    secrets: signingSecrets(client.webhookSecret, client.previousWebhookSecret, client.previousSecretExpiresAt),
     timeoutMs: client.webhookTimeoutMs,
     retryBaseDelayMs: client.webhookRetryBaseDelayMs,
     failingSince: client.webhookFailingSince,
+    customHeaders: {},
+    paused: false,
+    rateLimitPerMinute: null,
   };
+}
+
+async function loadEndpointTarget(db: Database, endpointId: string): Promise<Target | null> {
+  const endpoint = await db.webhookEndpoint.findUnique({
+    where: { id: endpointId },
+    select: {
+      id: true,
+      url: true,
+      secret: true,
+      previousSecret: true,
+      previousSecretExpiresAt: true,
+      enabled: true,
+      pausedAt: true,
+      disabledAt: true,
+      disabledReason: true,
+      failingSince: true,
+      customHeaders: true,
+      timeoutMs: true,
+      retryBaseDelayMs: true,
+      rateLimitPerMinute: true,
+    },
+  });
+  if (!endpoint) return null;
+  return {
+    kind: "endpoint",
+    id: endpoint.id,
+    url: endpoint.url,
+    disabledReason: endpoint.disabledAt
+      ? `The endpoint is disabled: ${endpoint.disabledReason ?? "no reason recorded"}`
+      : !endpoint.enabled
+        ? "The endpoint was switched off by its owner."
+        : null,
+    secrets: signingSecrets(endpoint.secret, endpoint.previousSecret, endpoint.previousSecretExpiresAt),
+    timeoutMs: endpoint.timeoutMs,
+    retryBaseDelayMs: endpoint.retryBaseDelayMs,
+    failingSince: endpoint.failingSince,
+    customHeaders: parseStoredCustomHeaders(endpoint.customHeaders),
+    paused: endpoint.pausedAt !== null,
+    rateLimitPerMinute: endpoint.rateLimitPerMinute,
+  };
+}
+
+/** Stored headers were validated on the way in; anything odd found now is dropped, never sent. */
+function parseStoredCustomHeaders(stored: unknown): Record<string, string> {
+  const parsed = CustomHeadersSchema.safeParse(stored);
+  if (!parsed.success) {
+    logger.warn(
+      { issues: parsed.error.issues.length },
+      "An endpoint's stored custom headers are invalid; none are sent",
+    );
+    return {};
+  }
+  return parsed.data;
+}
+
+function loadTarget(
+  db: Database,
+  { oauthClientId, endpointId }: { oauthClientId: string | null; endpointId: string | null },
+): Promise<Target | null> {
+  if (oauthClientId) return loadOAuthClientTarget(db, oauthClientId);
+  if (endpointId) return loadEndpointTarget(db, endpointId);
+  return Promise.resolve(null);
 }
 
 type ClaimedDelivery = {
@@ -100,14 +176,32 @@ export async function attemptWebhookDelivery(
 ): Promise<DeliveryAttemptResult> {
   const current = await db.webhookDelivery.findUnique({
     where: { id: deliveryId },
-    select: { status: true, oauthClientId: true, lockedUntil: true },
+    select: { status: true, oauthClientId: true, endpointId: true, lockedUntil: true },
   });
   if (!current) return { outcome: "failed", reason: `Delivery ${deliveryId} does not exist` };
   if (current.status === "SUCCESS" || current.status === "FAILED") {
     return { outcome: "skipped", reason: `already ${current.status}` };
   }
-  if (!current.oauthClientId) return { outcome: "failed", reason: "Delivery has no target" };
-  const target = await loadTarget(db, current.oauthClientId);
+  if (!current.oauthClientId && !current.endpointId) return { outcome: "failed", reason: "Delivery has no target" };
+  const target = await loadTarget(db, current);
+
+  if (target?.paused && !target.disabledReason) return { outcome: "paused" };
+  if (target?.rateLimitPerMinute && !target.disabledReason) {
+    const limit = await consumeRateLimit(db, {
+      key: `endpoint-deliveries:${target.id}`,
+      limit: target.rateLimitPerMinute,
+      windowSeconds: 60,
+    });
+    if (!limit.allowed) {
+      // Over the limit, the delivery waits in the queue: a fresh run for the next window, never a lost one.
+      const until = new Date(Date.now() + limit.retryAfterSeconds * 1000 + Math.floor(Math.random() * 2_000));
+      await triggerDeliveryRuns(
+        [{ id: deliveryId, oauthClientId: null, endpointId: target.id, delayMs: until.getTime() - Date.now() }],
+        (id) => `delivery:${id}:after:${Math.floor(until.getTime() / 1000)}`,
+      );
+      return { outcome: "deferred", until };
+    }
+  }
 
   const leaseSeconds = ((target?.timeoutMs ?? 30_000) + 5_000) / 1000;
   const [claimed] = await db.$queryRaw<ClaimedDelivery[]>`
@@ -162,6 +256,7 @@ export async function attemptWebhookDelivery(
     }
   }
   const headers: Record<string, string> = {
+    ...target?.customHeaders,
     "content-type": "application/json",
     "user-agent": USER_AGENT,
     "x-webhook-delivery": claimed.id,
@@ -222,23 +317,37 @@ export async function attemptWebhookDelivery(
   // The app's health row changes only when its state does: writing it on every delivery
   // would make all deliveries to one app queue on that row's lock.
   const healthWrites: Prisma.PrismaPromise<unknown>[] = [];
-  if (target && target.kind === "oauth_client" && !target.disabledReason) {
+  if (target && !target.disabledReason) {
     if (status === "SUCCESS" && target.failingSince) {
       healthWrites.push(
-        db.oAuthClient.updateMany({
-          where: { id: target.id, webhookFailingSince: { not: null } },
-          data: { webhookFailingSince: null },
-        }),
+        target.kind === "oauth_client"
+          ? db.oAuthClient.updateMany({
+              where: { id: target.id, webhookFailingSince: { not: null } },
+              data: { webhookFailingSince: null },
+            })
+          : db.webhookEndpoint.updateMany({
+              where: { id: target.id, failingSince: { not: null } },
+              data: { failingSince: null },
+            }),
       );
     } else if (status !== "SUCCESS" && (!target.failingSince || disableReason)) {
+      const failingSince = target.failingSince ?? startedAt;
       healthWrites.push(
-        db.oAuthClient.update({
-          where: { id: target.id },
-          data: {
-            webhookFailingSince: target.failingSince ?? startedAt,
-            ...(disableReason ? { webhookDisabledAt: startedAt, webhookDisabledReason: disableReason } : {}),
-          },
-        }),
+        target.kind === "oauth_client"
+          ? db.oAuthClient.updateMany({
+              where: { id: target.id },
+              data: {
+                webhookFailingSince: failingSince,
+                ...(disableReason ? { webhookDisabledAt: startedAt, webhookDisabledReason: disableReason } : {}),
+              },
+            })
+          : db.webhookEndpoint.updateMany({
+              where: { id: target.id },
+              data: {
+                failingSince,
+                ...(disableReason ? { disabledAt: startedAt, disabledReason: disableReason } : {}),
+              },
+            }),
       );
     }
   }
@@ -279,7 +388,8 @@ export async function attemptWebhookDelivery(
       event: claimed.eventType,
       eventId: claimed.eventId,
       deliveryId: claimed.id,
-      oauthClientId: claimed.oauthClientId,
+      oauthClientId: claimed.oauthClientId ?? undefined,
+      endpointId: current.endpointId ?? undefined,
       attempt: attemptNumber,
       status,
       statusCode,
@@ -288,7 +398,8 @@ export async function attemptWebhookDelivery(
     },
     "Webhook delivery attempt",
   );
-  if (disableReason) logger.warn({ oauthClientId: target?.id, reason: disableReason }, "Webhook target disabled");
+  if (disableReason)
+    logger.warn({ target: target?.kind, id: target?.id, reason: disableReason }, "Webhook target disabled");
 
   if (status === "SUCCESS") return { outcome: "delivered", status: statusCode ?? 0 };
   if (status === "RETRYING" && nextAttemptAt) return { outcome: "retry", retryAt: nextAttemptAt };

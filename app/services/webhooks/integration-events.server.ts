@@ -1,26 +1,11 @@
 import type { Prisma } from "~/generated/prisma/client";
 import { env } from "~/env.server";
 import { buildIntegrationPayload, type IntegrationEventType } from "~/lib/webhooks/integration-payload";
-import { logger } from "~/logger.server";
-import { dispatchPendingEvents } from "./outbox-dispatcher.server";
+import { dispatchEventsOf, recordEvent } from "./events.server";
 
 type Tx = Prisma.TransactionClient;
 
-/** Receivers should never have to accept more; Svix and Stripe draw the line in the same place. */
-export const MAX_EVENT_BODY_BYTES = 256 * 1024;
-
-export class EventTooLargeError extends Error {
-  readonly status = 413;
-  constructor(bytes: number) {
-    super(`The event body is ${bytes} bytes; Echo sends at most ${MAX_EVENT_BODY_BYTES} bytes (256 KB).`);
-    this.name = "EventTooLargeError";
-  }
-}
-
-export function assertEventBodySize(payload: unknown): void {
-  const bytes = Buffer.byteLength(JSON.stringify(payload));
-  if (bytes > MAX_EVENT_BODY_BYTES) throw new EventTooLargeError(bytes);
-}
+export { EventTooLargeError, MAX_EVENT_BODY_BYTES, assertEventBodySize } from "./events.server";
 
 /**
  * Writes the outbox row for an integration event. Call it inside the same transaction
@@ -49,18 +34,13 @@ export async function recordIntegrationEvent(
     mcpHost: env.MCP_HOST,
     occurredAt,
   });
-  assertEventBodySize(payload);
-  const event = await tx.webhookEvent.create({
-    data: {
-      type: input.type,
-      userId: input.userId,
-      source: `integration:${input.account.id}`,
-      payload,
-      createdAt: occurredAt,
-    },
-    select: { id: true },
+  return recordEvent(tx, {
+    type: input.type,
+    userId: input.userId,
+    source: `integration:${input.account.id}`,
+    payload,
+    occurredAt,
   });
-  return { eventId: event.id };
 }
 
 /**
@@ -69,12 +49,5 @@ export async function recordIntegrationEvent(
  * creation; if handing over fails, the error is logged and the dispatcher's sweep retries.
  */
 export async function triggerOAuthIntegrationWebhook(integrationAccountId: string, userId: string): Promise<void> {
-  try {
-    await dispatchPendingEvents({ source: `integration:${integrationAccountId}` });
-  } catch (error) {
-    logger.error(
-      { err: error, integrationAccountId, userId },
-      "Handing the integration event to the job engine failed; the outbox sweep will retry",
-    );
-  }
+  await dispatchEventsOf(`integration:${integrationAccountId}`, { integrationAccountId, userId });
 }

@@ -1,12 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { prisma, type Database } from "~/db.server";
+import { serializeEndpointEnvelope } from "~/lib/events/catalog";
 import { serializeIntegrationPayload } from "~/lib/webhooks/integration-payload";
-import { findIntegrationRecipients } from "~/models/webhook-delivery.server";
+import { findEndpointRecipients, findIntegrationRecipients } from "~/models/webhook-delivery.server";
 import { logger } from "~/logger.server";
 import { triggerTasks } from "~/services/jobs.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
 
 export const WEBHOOK_DELIVERY_TASK_ID = "webhook-delivery";
+
+/** The seed's contract: OAuth apps hear of these, with the flat integration payload. */
+const OAUTH_APP_EVENT_TYPES = new Set(["integration.connected", "integration.disconnected"]);
 
 export class EventNotFoundError extends Error {
   constructor(eventId: string) {
@@ -15,25 +19,37 @@ export class EventNotFoundError extends Error {
   }
 }
 
+type NewDelivery = {
+  id: string;
+  eventId: string;
+  eventType: string;
+  url: string;
+  body: string;
+  maxAttempts: number;
+  oauthClientId?: string;
+  endpointId?: string;
+};
+
 /**
- * One WebhookDelivery per recipient app, created at most once per (event, app) however
- * often this runs, then one delivery run each: every app is attempted and retried on its
- * own, so one failing app never causes a re-send to the others.
+ * One WebhookDelivery per recipient (an OAuth app with the `integration` grant, or an
+ * endpoint subscribed to the event's type), created at most once per (event, recipient)
+ * however often this runs, then one delivery run each: every recipient is attempted and
+ * retried on its own, so one failing receiver never causes a re-send to the others.
  */
-export async function fanOutIntegrationEvent(eventId: string, db: Database = prisma): Promise<{ deliveries: number }> {
+export async function fanOutEvent(eventId: string, db: Database = prisma): Promise<{ deliveries: number }> {
   const event = await db.webhookEvent.findUnique({
     where: { id: eventId },
-    select: { id: true, type: true, userId: true, payload: true },
+    select: { id: true, type: true, userId: true, source: true, payload: true, createdAt: true },
   });
   if (!event) throw new EventNotFoundError(eventId);
   if (!event.userId) return { deliveries: 0 };
 
-  const recipients = await findIntegrationRecipients(db, event.userId);
-  // The exact bytes every attempt signs and sends, fixed once.
-  const body = serializeIntegrationPayload(event.payload);
-  if (recipients.length > 0) {
-    await db.webhookDelivery.createMany({
-      data: recipients.map((client) => ({
+  const deliveries: NewDelivery[] = [];
+  if (OAUTH_APP_EVENT_TYPES.has(event.type)) {
+    // The exact bytes every attempt signs and sends, fixed once.
+    const body = serializeIntegrationPayload(event.payload);
+    for (const client of await findIntegrationRecipients(db, event.userId)) {
+      deliveries.push({
         id: randomUUID(),
         eventId: event.id,
         oauthClientId: client.id,
@@ -41,23 +57,52 @@ export async function fanOutIntegrationEvent(eventId: string, db: Database = pri
         url: client.webhookUrl as string,
         body,
         maxAttempts: client.webhookMaxRetries + 1,
-      })),
-      skipDuplicates: true,
-    });
+      });
+    }
   }
+  // A test event goes only to the endpoint it was sent to (see sendTestEvent), never fanned out.
+  if (event.type !== "webhook.test") {
+    for (const endpoint of await findEndpointRecipients(db, { userId: event.userId, eventType: event.type })) {
+      deliveries.push({
+        id: randomUUID(),
+        eventId: event.id,
+        endpointId: endpoint.id,
+        eventType: event.type,
+        url: endpoint.url,
+        body: serializeEndpointEnvelope({ event, endpoint }),
+        maxAttempts: endpoint.maxRetries + 1,
+      });
+    }
+  }
+  if (deliveries.length > 0) await db.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });
 
   const open = await db.webhookDelivery.findMany({
     where: { eventId: event.id, status: { in: ["PENDING", "RETRYING"] } },
-    select: { id: true, oauthClientId: true },
+    select: { id: true, oauthClientId: true, endpointId: true },
   });
-  await triggerTasks<typeof webhookDeliveryTask>(
+  await triggerDeliveryRuns(open);
+  logger.info({ eventId: event.id, event: event.type, recipients: deliveries.length }, "Event fanned out");
+  return { deliveries: deliveries.length };
+}
+
+/** Kept under the seed's name: the `oauth-integration-webhook-delivery` task calls it. */
+export const fanOutIntegrationEvent = fanOutEvent;
+
+/**
+ * One run per delivery, deduplicated by `key` (default: the delivery itself). Runs for one
+ * target share a concurrency key, so a slow receiver holds its own slots, not everyone's.
+ */
+export function triggerDeliveryRuns(
+  deliveries: { id: string; oauthClientId: string | null; endpointId: string | null; delayMs?: number }[],
+  key: (deliveryId: string) => string = (id) => `delivery:${id}`,
+): Promise<void> {
+  return triggerTasks<typeof webhookDeliveryTask>(
     WEBHOOK_DELIVERY_TASK_ID,
-    open.map((delivery) => ({
+    deliveries.map((delivery) => ({
       payload: { deliveryId: delivery.id },
-      idempotencyKey: `delivery:${delivery.id}`,
-      concurrencyKey: delivery.oauthClientId ?? undefined,
+      idempotencyKey: key(delivery.id),
+      concurrencyKey: delivery.oauthClientId ?? delivery.endpointId ?? undefined,
+      delayMs: delivery.delayMs,
     })),
   );
-  logger.info({ eventId: event.id, event: event.type, recipients: recipients.length }, "Integration event fanned out");
-  return { deliveries: recipients.length };
 }

@@ -2,9 +2,12 @@ import { prisma, type Database } from "~/db.server";
 import { logger } from "~/logger.server";
 import { triggerTasks, usesTriggerDev } from "~/services/jobs.server";
 import type { oauthIntegrationWebhookDeliveryTask } from "../../../trigger/oauth-integration-webhook-delivery";
+import type { webhookEventFanoutTask } from "../../../trigger/webhook-event-fanout";
 
-/** Integration events fan out to OAuth apps through this task. */
+/** Integration events fan out (to OAuth apps and endpoints) through the seed's task. */
 export const INTEGRATION_FANOUT_TASK_ID = "oauth-integration-webhook-delivery";
+/** Every other event type fans out to the endpoints subscribed to it. */
+export const EVENT_FANOUT_TASK_ID = "webhook-event-fanout";
 
 const DISPATCH_BATCH_SIZE = 500;
 
@@ -23,18 +26,28 @@ export async function dispatchPendingEvents(filter: { source?: string } = {}, db
       const events = filter.source
         ? await tx.$queryRaw<PendingEvent[]>`
             SELECT id, type FROM "WebhookEvent"
-            WHERE "dispatchedAt" IS NULL AND type LIKE 'integration.%' AND source = ${filter.source}
+            WHERE "dispatchedAt" IS NULL AND source = ${filter.source}
             ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`
         : await tx.$queryRaw<PendingEvent[]>`
-            SELECT id, type FROM "WebhookEvent" WHERE "dispatchedAt" IS NULL AND type LIKE 'integration.%'
+            SELECT id, type FROM "WebhookEvent" WHERE "dispatchedAt" IS NULL
             ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`;
       if (events.length === 0) return 0;
 
       try {
+        const options = { tx: usesTriggerDev ? undefined : tx };
+        const toItem = (event: PendingEvent) => ({
+          payload: { eventId: event.id },
+          idempotencyKey: `${event.type}:${event.id}`,
+        });
         await triggerTasks<typeof oauthIntegrationWebhookDeliveryTask>(
           INTEGRATION_FANOUT_TASK_ID,
-          events.map((event) => ({ payload: { eventId: event.id }, idempotencyKey: `${event.type}:${event.id}` })),
-          { tx: usesTriggerDev ? undefined : tx },
+          events.filter((event) => event.type.startsWith("integration.")).map(toItem),
+          options,
+        );
+        await triggerTasks<typeof webhookEventFanoutTask>(
+          EVENT_FANOUT_TASK_ID,
+          events.filter((event) => !event.type.startsWith("integration.")).map(toItem),
+          options,
         );
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
 import { prisma, type Database } from "~/db.server";
 import { triggerTask } from "~/services/jobs.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
+import { deliveryScope } from "./delivery-log.server";
 import { WEBHOOK_DELIVERY_TASK_ID } from "./integration-fanout.server";
 
 export type RetryByHandResult = { ok: true } | { ok: false; status: 404 | 409; error: string };
@@ -10,11 +11,11 @@ export type RetryByHandResult = { ok: true } | { ok: false; status: 404 | 409; e
  * Only the owner of the app (or endpoint) the delivery belongs to may do it.
  */
 export async function retryDeliveryByHand(
-  { deliveryId, ownerId }: { deliveryId: string; ownerId: string },
+  { deliveryId, ownerId, oauthClientId }: { deliveryId: string; ownerId: string; oauthClientId?: string },
   db: Database = prisma,
 ): Promise<RetryByHandResult> {
   const delivery = await db.webhookDelivery.findFirst({
-    where: { id: deliveryId, OR: [{ oauthClient: { ownerId } }, { endpoint: { ownerId } }] },
+    where: { AND: [{ id: deliveryId }, deliveryScope({ userId: ownerId, oauthClientId })] },
     select: { id: true, status: true, attemptCount: true, oauthClientId: true, endpointId: true },
   });
   if (!delivery) return { ok: false, status: 404, error: "No such delivery." };

@@ -1,0 +1,82 @@
+import { prisma, type Database } from "~/db.server";
+import type { Prisma } from "~/generated/prisma/client";
+import { logger } from "~/logger.server";
+import { dispatchEventsOf, recordEvent } from "~/services/webhooks/events.server";
+
+type HealthAccount = {
+  id: string;
+  accountId: string;
+  userId: string;
+  definition: { slug: string; name: string };
+};
+
+function healthPayload(
+  type: "integration.health_warning" | "integration.health_cleared",
+  account: HealthAccount,
+  reason: string,
+  occurredAt: Date,
+) {
+  return {
+    event: type,
+    user_id: account.userId,
+    integration: {
+      id: account.id,
+      provider: account.definition.slug,
+      account_id: account.accountId,
+      name: account.definition.name,
+    },
+    reason,
+    timestamp: occurredAt.toISOString(),
+  };
+}
+
+/**
+ * An integration stopped working (the provider refused its credentials, say): the account
+ * goes to ERROR and integration.health_warning is recorded, once per episode.
+ */
+export async function markIntegrationUnhealthy(
+  { integrationAccountId, reason }: { integrationAccountId: string; reason: string },
+  db: Database = prisma,
+): Promise<{ changed: boolean }> {
+  const occurredAt = new Date();
+  const changed = await db.$transaction(async (tx) => {
+    const account = await tx.integrationAccount.findFirst({
+      where: { id: integrationAccountId, deletedAt: null, status: "ACTIVE" },
+      select: { id: true, accountId: true, userId: true, definition: { select: { slug: true, name: true } } },
+    });
+    if (!account) return false;
+    await tx.integrationAccount.update({ where: { id: account.id }, data: { status: "ERROR" } });
+    await recordEvent(tx, {
+      type: "integration.health_warning",
+      userId: account.userId,
+      source: `integration:${account.id}`,
+      payload: healthPayload("integration.health_warning", account, reason, occurredAt),
+      occurredAt,
+    });
+    return true;
+  });
+  if (changed) {
+    logger.warn({ integrationAccountId, reason }, "Integration marked unhealthy");
+    await dispatchEventsOf(`integration:${integrationAccountId}`);
+  }
+  return { changed };
+}
+
+/**
+ * Inside the reconnect transaction: an account that was in ERROR works again, so its
+ * warning is cleared (integration.health_cleared), next to the integration.connected event.
+ */
+export async function recordHealthClearedOnReconnect(
+  tx: Prisma.TransactionClient,
+  account: HealthAccount & { previousStatus: string },
+): Promise<void> {
+  if (account.previousStatus !== "ERROR") return;
+  const occurredAt = new Date();
+  await recordEvent(tx, {
+    type: "integration.health_cleared",
+    userId: account.userId,
+    source: `integration:${account.id}`,
+    payload: healthPayload("integration.health_cleared", account, "The integration was reconnected.", occurredAt),
+    occurredAt,
+  });
+}

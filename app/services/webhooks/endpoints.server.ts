@@ -1,0 +1,257 @@
+import { z } from "zod";
+import { prisma, type Database } from "~/db.server";
+import { env } from "~/env.server";
+import { EventTypeSchema } from "~/lib/events/catalog";
+import { CustomHeadersSchema } from "~/lib/webhooks/headers";
+import { parseWebhookUrl } from "~/lib/webhooks/outbound-url";
+import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, DeliverySettingsSchema } from "~/lib/webhooks/retry-policy";
+import { generateWebhookSecret, isValidWebhookSecret, WEBHOOK_SECRET_PREFIX } from "~/lib/webhooks/secrets";
+import { endpointSelect, getEndpoint, type EndpointActor, type EndpointRecord } from "~/models/webhook-endpoint.server";
+import { decryptAtRest, encryptAtRest } from "~/services/encryption.server";
+import { WEBHOOK_SECRET_GRACE_MS, webhookUrlRequiresHttps } from "~/services/oauth/oauth-apps.server";
+import { ServiceError } from "~/services/service-error.server";
+import { triggerDeliveryRuns } from "./integration-fanout.server";
+
+export const MAX_ENDPOINTS_PER_USER = 10;
+/** The issue's limit: excess deliveries wait in the queue for the next minute, never dropped. */
+export const ENDPOINT_DELIVERIES_PER_MINUTE = 100;
+
+const NameSchema = z.string().trim().min(1, "Give the endpoint a name").max(100, "Keep the name under 100 characters");
+const UrlSchema = z.string().trim().min(1, "Enter a URL").max(2048, "URLs are at most 2048 characters");
+const SecretSchema = z
+  .string()
+  .trim()
+  .refine(
+    isValidWebhookSecret,
+    `A secret is "${WEBHOOK_SECRET_PREFIX}" followed by 24 to 64 random bytes in base64; leave it out to have one generated`,
+  );
+const EventTypesSchema = z
+  .array(EventTypeSchema)
+  .max(50, "At most 50 event types")
+  .transform((types) => [...new Set(types)]);
+
+/** Everything an endpoint is made of, as the API takes it; `eventTypes: []` means every event. */
+export const EndpointCreateSchema = z
+  .object({
+    name: NameSchema,
+    url: UrlSchema,
+    secret: SecretSchema.optional(),
+    eventTypes: EventTypesSchema.default([]),
+    enabled: z.boolean().default(true),
+    customHeaders: CustomHeadersSchema.default({}),
+    maxRetries: DeliverySettingsSchema.shape.maxRetries,
+    retryBaseDelayMs: DeliverySettingsSchema.shape.retryBaseDelayMs,
+    timeoutMs: DeliverySettingsSchema.shape.timeoutMs,
+  })
+  .strict();
+export type EndpointCreateInput = z.input<typeof EndpointCreateSchema>;
+
+export const EndpointUpdateSchema = z
+  .object({
+    name: NameSchema,
+    url: UrlSchema,
+    eventTypes: EventTypesSchema,
+    enabled: z.boolean(),
+    customHeaders: CustomHeadersSchema,
+    maxRetries: DeliverySettingsSchema.shape.maxRetries.removeDefault(),
+    retryBaseDelayMs: DeliverySettingsSchema.shape.retryBaseDelayMs.removeDefault(),
+    timeoutMs: DeliverySettingsSchema.shape.timeoutMs.removeDefault(),
+  })
+  .partial()
+  .strict()
+  .refine((input) => Object.keys(input).length > 0, "Send at least one field to change");
+export type EndpointUpdateInput = z.input<typeof EndpointUpdateSchema>;
+
+export const ENDPOINT_DEFAULTS = { maxRetries: DEFAULT_MAX_RETRIES, timeoutMs: DEFAULT_TIMEOUT_MS } as const;
+
+function checkUrl(url: string): string {
+  const parsed = parseWebhookUrl(url, {
+    requireHttps: webhookUrlRequiresHttps(),
+    allowlist: env.OUTBOUND_ALLOWED_HOSTS,
+  });
+  if (!parsed.ok) throw new ServiceError(parsed.error, 400, "url");
+  return parsed.url.href;
+}
+
+async function requireEndpoint(db: Database, actor: EndpointActor, id: string): Promise<EndpointRecord> {
+  const endpoint = await getEndpoint(db, actor, id);
+  if (!endpoint) throw new ServiceError("No such endpoint.", 404);
+  return endpoint;
+}
+
+/** Creates an endpoint, with a generated `whsec_` secret unless one is supplied; at most 10 per user. */
+export async function createEndpoint(
+  actor: EndpointActor,
+  input: z.output<typeof EndpointCreateSchema>,
+  db: Database = prisma,
+): Promise<EndpointRecord> {
+  const url = checkUrl(input.url);
+  const secret = input.secret ?? generateWebhookSecret();
+  return db.$transaction(async (tx) => {
+    // Two concurrent creates must not both see nine endpoints.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`echo-endpoints:${actor.userId}`}))`;
+    const count = await tx.webhookEndpoint.count({ where: { ownerId: actor.userId } });
+    if (count >= MAX_ENDPOINTS_PER_USER) {
+      throw new ServiceError(
+        `You can have at most ${MAX_ENDPOINTS_PER_USER} endpoints; delete one before adding another.`,
+        409,
+      );
+    }
+    return tx.webhookEndpoint.create({
+      data: {
+        ownerId: actor.userId,
+        oauthClientId: actor.oauthClientId ?? null,
+        name: input.name,
+        url,
+        secret: encryptAtRest(secret),
+        eventTypes: input.eventTypes,
+        enabled: input.enabled,
+        customHeaders: input.customHeaders,
+        maxRetries: input.maxRetries,
+        retryBaseDelayMs: input.retryBaseDelayMs,
+        timeoutMs: input.timeoutMs,
+        rateLimitPerMinute: ENDPOINT_DELIVERIES_PER_MINUTE,
+      },
+      select: endpointSelect,
+    });
+  });
+}
+
+/** Changes what is sent; saving is also the owner's answer to an endpoint Echo disabled: it starts afresh. */
+export async function updateEndpoint(
+  actor: EndpointActor,
+  id: string,
+  input: z.output<typeof EndpointUpdateSchema>,
+  db: Database = prisma,
+): Promise<EndpointRecord> {
+  const existing = await requireEndpoint(db, actor, id);
+  const url = input.url === undefined ? undefined : checkUrl(input.url);
+  return db.webhookEndpoint.update({
+    where: { id: existing.id },
+    data: {
+      ...input,
+      url,
+      disabledAt: null,
+      disabledReason: null,
+      failingSince: null,
+    },
+    select: endpointSelect,
+  });
+}
+
+/** Deletes the endpoint and its delivery log; runs still queued for it find nothing to send. */
+export async function deleteEndpoint(actor: EndpointActor, id: string, db: Database = prisma): Promise<void> {
+  const existing = await requireEndpoint(db, actor, id);
+  await db.webhookEndpoint.delete({ where: { id: existing.id } });
+}
+
+/** A new secret (generated, or the one supplied); the old one keeps signing for 24 hours. */
+export async function rotateEndpointSecret(
+  actor: EndpointActor,
+  id: string,
+  supplied: string | undefined,
+  db: Database = prisma,
+): Promise<{ secret: string; previousSecretExpiresAt: Date }> {
+  const existing = await requireEndpoint(db, actor, id);
+  const secret = supplied ?? generateWebhookSecret();
+  const previousSecretExpiresAt = new Date(Date.now() + WEBHOOK_SECRET_GRACE_MS);
+  await db.webhookEndpoint.update({
+    where: { id: existing.id },
+    data: { secret: encryptAtRest(secret), previousSecret: existing.secret, previousSecretExpiresAt },
+  });
+  return { secret, previousSecretExpiresAt };
+}
+export const RotateSecretSchema = z.object({ secret: SecretSchema.optional() }).strict();
+
+export async function revealEndpointSecret(actor: EndpointActor, id: string, db: Database = prisma): Promise<string> {
+  const existing = await requireEndpoint(db, actor, id);
+  return decryptAtRest(existing.secret);
+}
+
+/** Paused: new deliveries are created and wait; nothing is sent until it is resumed. */
+export async function pauseEndpoint(actor: EndpointActor, id: string, db: Database = prisma): Promise<EndpointRecord> {
+  const existing = await requireEndpoint(db, actor, id);
+  if (existing.pausedAt) return existing;
+  return db.webhookEndpoint.update({
+    where: { id: existing.id },
+    data: { pausedAt: new Date() },
+    select: endpointSelect,
+  });
+}
+
+/** Resumes sending: every delivery that waited goes out, retries keep their schedule. */
+export async function resumeEndpoint(actor: EndpointActor, id: string, db: Database = prisma): Promise<EndpointRecord> {
+  const existing = await requireEndpoint(db, actor, id);
+  if (!existing.pausedAt) return existing;
+  const resumedAt = Date.now();
+  const updated = await db.webhookEndpoint.update({
+    where: { id: existing.id },
+    data: { pausedAt: null },
+    select: endpointSelect,
+  });
+  await requeueOpenDeliveries(db, existing.id, `resume:${resumedAt}`);
+  return updated;
+}
+
+const REQUEUE_BATCH = 1000;
+
+async function requeueOpenDeliveries(db: Database, endpointId: string, reason: string): Promise<number> {
+  let total = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const open = await db.webhookDelivery.findMany({
+      where: { endpointId, status: { in: ["PENDING", "RETRYING"] }, ...(cursor ? { id: { gt: cursor } } : {}) },
+      orderBy: { id: "asc" },
+      take: REQUEUE_BATCH,
+      select: { id: true, nextAttemptAt: true },
+    });
+    if (open.length === 0) return total;
+    const now = Date.now();
+    await triggerDeliveryRuns(
+      open.map((delivery) => ({
+        id: delivery.id,
+        oauthClientId: null,
+        endpointId,
+        delayMs: Math.max(0, (delivery.nextAttemptAt?.getTime() ?? now) - now),
+      })),
+      (deliveryId) => `delivery:${deliveryId}:${reason}`,
+    );
+    total += open.length;
+    cursor = open[open.length - 1]?.id;
+    if (open.length < REQUEUE_BATCH) return total;
+  }
+}
+
+export const RetryFailedSchema = z
+  .object({
+    since: z.iso.datetime({ offset: true, message: "`since` is an ISO 8601 date-time, e.g. 2026-01-15T09:30:00Z" }),
+  })
+  .strict();
+
+/**
+ * Recover after an outage: every FAILED delivery of the endpoint created since `since` gets
+ * one more attempt, now. Returns how many were queued.
+ */
+export async function retryFailedDeliveries(
+  actor: EndpointActor,
+  id: string,
+  since: Date,
+  db: Database = prisma,
+): Promise<{ queued: number }> {
+  const existing = await requireEndpoint(db, actor, id);
+  if (since.getTime() > Date.now()) throw new ServiceError("`since` is in the future.", 400, "since");
+  const reopened = await db.$queryRaw<{ id: string; attemptCount: number }[]>`
+    UPDATE "WebhookDelivery"
+    SET status = 'RETRYING', "maxAttempts" = "attemptCount" + 1, "nextAttemptAt" = now(), "completedAt" = NULL,
+        "updatedAt" = now()
+    WHERE "endpointId" = ${existing.id} AND status = 'FAILED' AND "createdAt" >= ${since}
+    RETURNING id, "attemptCount"`;
+  const attemptsById = new Map(reopened.map((row) => [row.id, row.attemptCount]));
+  for (let start = 0; start < reopened.length; start += REQUEUE_BATCH) {
+    await triggerDeliveryRuns(
+      reopened.slice(start, start + REQUEUE_BATCH).map((row) => ({ id: row.id, oauthClientId: null, endpointId: id })),
+      (deliveryId) => `delivery:${deliveryId}:manual:${(attemptsById.get(deliveryId) ?? 0) + 1}`,
+    );
+  }
+  return { queued: reopened.length };
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from "node:crypto";
+import { prisma, type Database } from "~/db.server";
+import { serializeEndpointEnvelope } from "~/lib/events/catalog";
+import { getEndpoint, type EndpointActor } from "~/models/webhook-endpoint.server";
+import { ServiceError } from "~/services/service-error.server";
+import { attemptWebhookDelivery, type DeliveryAttemptResult } from "./deliver-webhook.server";
+import { recordEvent } from "./events.server";
+import { triggerDeliveryRuns } from "./integration-fanout.server";
+
+export type TestSendResult = {
+  eventId: string;
+  deliveryId: string;
+  outcome: DeliveryAttemptResult["outcome"];
+  /** What the receiver answered to this first attempt (null when no attempt was made: paused, deferred). */
+  attempt: {
+    responseStatus: number | null;
+    durationMs: number;
+    error: string | null;
+    responseBody: string | null;
+    nextAttemptAt: Date | null;
+  } | null;
+};
+
+/**
+ * Sends a `webhook.test` event to one endpoint now and returns what its receiver answered.
+ * It is a real delivery, signed and logged like any other; a retryable failure stays queued
+ * and is retried on the endpoint's schedule.
+ */
+export async function sendTestEvent(
+  actor: EndpointActor,
+  endpointId: string,
+  db: Database = prisma,
+): Promise<TestSendResult> {
+  const endpoint = await getEndpoint(db, actor, endpointId);
+  if (!endpoint) throw new ServiceError("No such endpoint.", 404);
+
+  const deliveryId = randomUUID();
+  const eventId = await db.$transaction(async (tx) => {
+    const occurredAt = new Date();
+    const { eventId } = await recordEvent(tx, {
+      type: "webhook.test",
+      userId: endpoint.ownerId,
+      source: `test:${endpoint.id}`,
+      payload: {
+        event: "webhook.test",
+        message: `This is a test event from Echo for the endpoint "${endpoint.name}".`,
+        endpoint_id: endpoint.id,
+        timestamp: occurredAt.toISOString(),
+      },
+      occurredAt,
+    });
+    const event = await tx.webhookEvent.update({
+      where: { id: eventId },
+      // Delivered right here to this endpoint alone: the dispatcher has nothing to hand over.
+      data: { dispatchedAt: occurredAt, dispatchAttempts: 1 },
+      select: { id: true, type: true, createdAt: true, userId: true, source: true, payload: true },
+    });
+    await tx.webhookDelivery.create({
+      data: {
+        id: deliveryId,
+        eventId,
+        endpointId: endpoint.id,
+        eventType: "webhook.test",
+        url: endpoint.url,
+        body: serializeEndpointEnvelope({ event, endpoint }),
+        maxAttempts: endpoint.maxRetries + 1,
+      },
+    });
+    return eventId;
+  });
+
+  const result = await attemptWebhookDelivery(deliveryId, { db });
+  if (result.outcome === "retry") {
+    await triggerDeliveryRuns([
+      { id: deliveryId, oauthClientId: null, endpointId: endpoint.id, delayMs: result.retryAt.getTime() - Date.now() },
+    ]);
+  }
+  const attempt = await db.deliveryAttempt.findFirst({
+    where: { deliveryId },
+    orderBy: { attemptNumber: "desc" },
+    select: { responseStatus: true, durationMs: true, error: true, responseBody: true, nextAttemptAt: true },
+  });
+  return { eventId, deliveryId, outcome: result.outcome, attempt };
+}
