@@ -12,10 +12,21 @@ export async function startWorker(env: Env): Promise<RunningWorker> {
   const { prisma } = await import("../app/db.server.ts");
   const { logger } = await import("../app/logger.server.ts");
   const { startOutboxSweeper } = await import("../app/services/webhooks/outbox-dispatcher.server.ts");
-  const stopSweeper = startOutboxSweeper({ intervalMs: env.OUTBOX_SWEEP_INTERVAL_MS });
+  const stopOutboxSweeper = startOutboxSweeper({ intervalMs: env.OUTBOX_SWEEP_INTERVAL_MS });
+  const { startIntegrationHealthScheduler } =
+    await import("../app/services/integrations/check-integration-health.server.ts");
+  const stopHealthScheduler =
+    env.INTEGRATION_HEALTH_CHECK_INTERVAL_MINUTES > 0
+      ? startIntegrationHealthScheduler({ intervalMs: env.INTEGRATION_HEALTH_CHECK_INTERVAL_MINUTES * 60_000 })
+      : async () => undefined;
+  const stopSweeper = async () => {
+    await Promise.all([stopOutboxSweeper(), stopHealthScheduler()]);
+  };
 
   if (env.TRIGGER_SECRET_KEY) {
-    logger.info("TRIGGER_SECRET_KEY is set: tasks run on Trigger.dev; this process only sweeps the outbox");
+    logger.info(
+      "TRIGGER_SECRET_KEY is set: tasks run on Trigger.dev; this process only sweeps the outbox and queues health checks",
+    );
     return { stop: stopSweeper };
   }
 

@@ -51,6 +51,13 @@ export const EnvSchema = z
     /** How long a worker owns a claimed task run without a heartbeat; after a crash, runs resume after it. */
     ENGINE_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
     OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+    /** How often every connected integration's credentials are checked with its provider (0: never). */
+    INTEGRATION_HEALTH_CHECK_INTERVAL_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(360),
     /** A webhook target failing without a single success for this long is disabled. */
     WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
       .number()

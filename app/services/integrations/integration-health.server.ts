@@ -69,6 +69,7 @@ export async function markIntegrationUnhealthy(
 export async function recordHealthClearedOnReconnect(
   tx: Prisma.TransactionClient,
   account: HealthAccount & { previousStatus: string },
+  reason = "The integration was reconnected.",
 ): Promise<void> {
   if (account.previousStatus !== "ERROR") return;
   const occurredAt = new Date();
@@ -76,7 +77,26 @@ export async function recordHealthClearedOnReconnect(
     type: "integration.health_cleared",
     userId: account.userId,
     source: `integration:${account.id}`,
-    payload: healthPayload("integration.health_cleared", account, "The integration was reconnected.", occurredAt),
+    payload: healthPayload("integration.health_cleared", account, reason, occurredAt),
     occurredAt,
   });
+}
+
+/** The account works again (its provider accepted the credentials): ACTIVE, and integration.health_cleared. */
+export async function markIntegrationHealthy(
+  { integrationAccountId, reason }: { integrationAccountId: string; reason: string },
+  db: Database = prisma,
+): Promise<{ changed: boolean }> {
+  const changed = await db.$transaction(async (tx) => {
+    const account = await tx.integrationAccount.findFirst({
+      where: { id: integrationAccountId, deletedAt: null, status: "ERROR" },
+      select: { id: true, accountId: true, userId: true, definition: { select: { slug: true, name: true } } },
+    });
+    if (!account) return false;
+    await tx.integrationAccount.update({ where: { id: account.id }, data: { status: "ACTIVE" } });
+    await recordHealthClearedOnReconnect(tx, { ...account, previousStatus: "ERROR" }, reason);
+    return true;
+  });
+  if (changed) await dispatchEventsOf(`integration:${integrationAccountId}`);
+  return { changed };
 }
