@@ -31,35 +31,56 @@ function healthPayload(
 }
 
 /**
- * An integration stopped working (the provider refused its credentials, say): the account
- * goes to ERROR and integration.health_warning is recorded, once per episode.
+ * Moves a live account from one health state to the other and records the event that says
+ * so, in one transaction; an account already in the target state changes nothing.
  */
-export async function markIntegrationUnhealthy(
-  { integrationAccountId, reason }: { integrationAccountId: string; reason: string },
-  db: Database = prisma,
+async function switchAccountHealth(
+  db: Database,
+  integrationAccountId: string,
+  { from, to, reason }: { from: "ACTIVE" | "ERROR"; to: "ACTIVE" | "ERROR"; reason: string },
 ): Promise<{ changed: boolean }> {
-  const occurredAt = new Date();
   const changed = await db.$transaction(async (tx) => {
     const account = await tx.integrationAccount.findFirst({
-      where: { id: integrationAccountId, deletedAt: null, status: "ACTIVE" },
+      where: { id: integrationAccountId, deletedAt: null, status: from },
       select: { id: true, accountId: true, userId: true, definition: { select: { slug: true, name: true } } },
     });
     if (!account) return false;
-    await tx.integrationAccount.update({ where: { id: account.id }, data: { status: "ERROR" } });
+    await tx.integrationAccount.update({ where: { id: account.id }, data: { status: to } });
+    const type = to === "ERROR" ? "integration.health_warning" : "integration.health_cleared";
+    const occurredAt = new Date();
     await recordEvent(tx, {
-      type: "integration.health_warning",
+      type,
       userId: account.userId,
       source: `integration:${account.id}`,
-      payload: healthPayload("integration.health_warning", account, reason, occurredAt),
+      payload: healthPayload(type, account, reason, occurredAt),
       occurredAt,
     });
     return true;
   });
   if (changed) {
-    logger.warn({ integrationAccountId, reason }, "Integration marked unhealthy");
+    logger.info({ integrationAccountId, health: to, reason }, "Integration health changed");
     await dispatchEventsOf(`integration:${integrationAccountId}`);
   }
   return { changed };
+}
+
+/**
+ * An integration stopped working (the provider refused its credentials, say): the account
+ * goes to ERROR and integration.health_warning is recorded, once per episode.
+ */
+export function markIntegrationUnhealthy(
+  { integrationAccountId, reason }: { integrationAccountId: string; reason: string },
+  db: Database = prisma,
+): Promise<{ changed: boolean }> {
+  return switchAccountHealth(db, integrationAccountId, { from: "ACTIVE", to: "ERROR", reason });
+}
+
+/** The account works again (its provider accepted the credentials): ACTIVE, and integration.health_cleared. */
+export function markIntegrationHealthy(
+  { integrationAccountId, reason }: { integrationAccountId: string; reason: string },
+  db: Database = prisma,
+): Promise<{ changed: boolean }> {
+  return switchAccountHealth(db, integrationAccountId, { from: "ERROR", to: "ACTIVE", reason });
 }
 
 /**
@@ -69,7 +90,6 @@ export async function markIntegrationUnhealthy(
 export async function recordHealthClearedOnReconnect(
   tx: Prisma.TransactionClient,
   account: HealthAccount & { previousStatus: string },
-  reason = "The integration was reconnected.",
 ): Promise<void> {
   if (account.previousStatus !== "ERROR") return;
   const occurredAt = new Date();
@@ -77,26 +97,7 @@ export async function recordHealthClearedOnReconnect(
     type: "integration.health_cleared",
     userId: account.userId,
     source: `integration:${account.id}`,
-    payload: healthPayload("integration.health_cleared", account, reason, occurredAt),
+    payload: healthPayload("integration.health_cleared", account, "The integration was reconnected.", occurredAt),
     occurredAt,
   });
-}
-
-/** The account works again (its provider accepted the credentials): ACTIVE, and integration.health_cleared. */
-export async function markIntegrationHealthy(
-  { integrationAccountId, reason }: { integrationAccountId: string; reason: string },
-  db: Database = prisma,
-): Promise<{ changed: boolean }> {
-  const changed = await db.$transaction(async (tx) => {
-    const account = await tx.integrationAccount.findFirst({
-      where: { id: integrationAccountId, deletedAt: null, status: "ERROR" },
-      select: { id: true, accountId: true, userId: true, definition: { select: { slug: true, name: true } } },
-    });
-    if (!account) return false;
-    await tx.integrationAccount.update({ where: { id: account.id }, data: { status: "ACTIVE" } });
-    await recordHealthClearedOnReconnect(tx, { ...account, previousStatus: "ERROR" }, reason);
-    return true;
-  });
-  if (changed) await dispatchEventsOf(`integration:${integrationAccountId}`);
-  return { changed };
 }
