@@ -130,6 +130,31 @@ describe("endpoints: create, read, change, rotate, reveal, pause, resume, stats,
     expect(await (await me.call(`/endpoints/${endpoint.id}`)).json()).toMatchObject({ name: "Renamed" });
   });
 
+  it("keeps a redacted header's stored value when a client sends the headers back as it read them", async () => {
+    const me = await developer();
+    const inbox = await receiver();
+    const endpoint = await createEndpoint(me.call, {
+      url: inbox.url,
+      customHeaders: { "X-Api-Key": "k-stored", "X-Tenant": "acme" },
+    });
+    const read = (await (await me.call(`/endpoints/${endpoint.id}`)).json()) as {
+      customHeaders: Record<string, string>;
+    };
+    expect(read.customHeaders).toEqual({ "X-Api-Key": "[redacted]", "X-Tenant": "acme" });
+    const patched = await me.call(`/endpoints/${endpoint.id}`, {
+      method: "PATCH",
+      json: { customHeaders: { ...read.customHeaders, "X-Tenant": "globex", "X-Auth-Token": "[redacted]" } },
+    });
+    expect(patched.status).toBe(200);
+    await me.call(`/endpoints/${endpoint.id}/test`, { method: "POST" });
+    expect(inbox.received[0]!.headers).toMatchObject({
+      "x-api-key": "k-stored",
+      "x-tenant": "globex",
+      // No stored value to keep: the placeholder is what the client asked for.
+      "x-auth-token": "[redacted]",
+    });
+  });
+
   it("rotates the secret (generated or supplied) with a 24-hour grace for the previous one", async () => {
     const me = await developer();
     const endpoint = await createEndpoint(me.call, { url: "https://hooks.example.com/r" });

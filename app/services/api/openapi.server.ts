@@ -167,7 +167,7 @@ export const API_PATHS: ZodOpenApiPathsObject = {
       operationId: "updateEndpoint",
       summary: "Change an endpoint",
       description:
-        "Any subset of the fields. Saving also re-enables an endpoint that Echo disabled. `customHeaders` replaces the whole set.",
+        "Any subset of the fields. Saving also re-enables an endpoint that Echo disabled. `customHeaders` replaces the whole set; a value sent back as `[redacted]` keeps the stored one.",
       requestParams: endpointPath,
       requestBody: body(EndpointUpdateSchema),
       responses: { ...ok("The endpoint as saved.", ApiEndpointSchema), ...problems(400, 401, 403, 404, 415) },
