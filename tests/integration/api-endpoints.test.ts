@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
 import { prisma } from "~/db.server";
 import { verifyWebhook } from "~/lib/webhooks/signing";
+import { ApiDeliveryDetailSchema, ApiDeliveryListSchema } from "~/presenters/ApiDeliveryPresenter.server";
+import {
+  ApiEndpointCreatedSchema,
+  ApiEndpointListSchema,
+  ApiEndpointSchema,
+  ApiRotatedSecretSchema,
+} from "~/presenters/ApiEndpointPresenter.server";
+import { ApiTestSendSchema } from "~/presenters/ApiTestSendPresenter.server";
+import { EndpointStatsSchema } from "~/services/webhooks/endpoint-stats.server";
 import { apiUser } from "../support/api-client";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
 import { waitFor } from "../support/wait";
@@ -553,5 +563,34 @@ describe("bad input is refused with the field and the reason", () => {
     const response = await me.call(path, { method });
     await expectProblem(response, 405);
     expect(response.headers.get("allow")).toBe(allow);
+  });
+});
+
+describe("answers match the schemas the OpenAPI document is generated from", () => {
+  // Strict at the top level: a field the document does not describe fails here.
+  const strictly = (schema: z.ZodObject) => schema.strict();
+
+  it("for endpoints, secrets, test sends, deliveries and stats", async () => {
+    const me = await developer();
+    const inbox = await receiver();
+    const created = await me.call("/endpoints", {
+      method: "POST",
+      json: { name: "Shapes", url: inbox.url, customHeaders: { "X-Token": "t" } },
+    });
+    const endpoint = strictly(ApiEndpointCreatedSchema).parse(await created.json());
+    strictly(ApiEndpointSchema).parse(await (await me.call(`/endpoints/${endpoint.id}`)).json());
+    strictly(ApiEndpointListSchema).parse(await (await me.call("/endpoints")).json());
+    strictly(ApiRotatedSecretSchema).parse(
+      await (await me.call(`/endpoints/${endpoint.id}/rotate-secret`, { method: "POST" })).json(),
+    );
+    const test = strictly(ApiTestSendSchema).parse(
+      await (await me.call(`/endpoints/${endpoint.id}/test`, { method: "POST" })).json(),
+    );
+    strictly(ApiDeliveryListSchema).parse(await (await me.call("/deliveries")).json());
+    const delivery = strictly(ApiDeliveryDetailSchema).parse(
+      await (await me.call(`/deliveries/${test.deliveryId}`)).json(),
+    );
+    expect(delivery.attempts).toHaveLength(1);
+    strictly(EndpointStatsSchema).parse(await (await me.call(`/endpoints/${endpoint.id}/stats?window=7d`)).json());
   });
 });
