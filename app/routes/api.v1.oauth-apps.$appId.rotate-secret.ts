@@ -1,12 +1,12 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { prisma } from "~/db.server";
-import { problem } from "~/services/api/problem.server";
+import { methodNotAllowed, problem } from "~/services/api/problem.server";
 import { AppNotFoundError, rotateClientSecret } from "~/services/oauth/oauth-apps.server";
 import { requireApiOwnedOAuthApp } from "~/services/oauth/require-owned-app.server";
 
 /** POST /api/v1/oauth-apps/:appId/rotate-secret: a new client secret, returned once; the old one stops working. */
 export async function action({ request, params }: ActionFunctionArgs) {
-  if (request.method !== "POST") return problem(405, "Method not allowed", "Use POST.");
+  if (request.method !== "POST") return methodNotAllowed(["POST"]);
   const { userId, app } = await requireApiOwnedOAuthApp(request, params);
   try {
     return Response.json(
@@ -19,4 +19,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
       return problem(404, "Not found", "No OAuth app with this id belongs to you.");
     throw error;
   }
+}
+
+export function loader() {
+  return methodNotAllowed(["POST"]);
 }

@@ -2,11 +2,10 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { prisma } from "~/db.server";
 import { getOAuthApp } from "~/models/oauth-client.server";
 import { presentApiOAuthApp } from "~/presenters/ApiOAuthAppPresenter.server";
-import { problem, readJson, validationProblem } from "~/services/api/problem.server";
+import { OAuthAppPatchBodySchema } from "~/services/api/oauth-app-requests.server";
+import { methodNotAllowed, readJson, validationProblem } from "~/services/api/problem.server";
 import { OAuthAppUpdateSchema, deleteOAuthApp, updateOAuthApp } from "~/services/oauth/oauth-apps.server";
 import { requireApiOwnedOAuthApp } from "~/services/oauth/require-owned-app.server";
-
-const PatchSchema = OAuthAppUpdateSchema.partial().strict();
 
 /** GET /api/v1/oauth-apps/:appId */
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -21,10 +20,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
     await deleteOAuthApp(prisma, userId, app.id);
     return new Response(null, { status: 204 });
   }
-  if (request.method !== "PATCH") return problem(405, "Method not allowed", "Use GET, PATCH or DELETE.");
+  if (request.method !== "PATCH") return methodNotAllowed(["GET", "PATCH", "DELETE"]);
   const json = await readJson(request);
   if (!json.ok) return json.response;
-  const parsed = PatchSchema.safeParse(json.body);
+  const parsed = OAuthAppPatchBodySchema.safeParse(json.body);
   if (!parsed.success) return validationProblem(parsed.error);
   const merged = OAuthAppUpdateSchema.safeParse({
     name: app.name,

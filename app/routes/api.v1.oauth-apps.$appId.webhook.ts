@@ -1,11 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { z } from "zod";
 import { prisma } from "~/db.server";
 import { getOAuthApp } from "~/models/oauth-client.server";
 import { presentApiOAuthApp } from "~/presenters/ApiOAuthAppPresenter.server";
-import { problem, readJson, validationProblem } from "~/services/api/problem.server";
 import {
-  WebhookSettingsSchema,
+  OAuthAppWebhookPutBodySchema,
+  OAuthAppWebhookSecretActionSchema,
+} from "~/services/api/oauth-app-requests.server";
+import { methodNotAllowed, problem, readJson, validationProblem } from "~/services/api/problem.server";
+import {
   clearWebhookSecret,
   revealWebhookSecret,
   rotateWebhookSecret,
@@ -13,21 +15,11 @@ import {
 } from "~/services/oauth/oauth-apps.server";
 import { requireApiOwnedOAuthApp } from "~/services/oauth/require-owned-app.server";
 
-const PutSchema = z
-  .object({
-    url: z.string().max(2048).nullable(),
-    maxRetries: WebhookSettingsSchema.shape.maxRetries.optional(),
-    timeoutSeconds: WebhookSettingsSchema.shape.timeoutSeconds.optional(),
-  })
-  .strict();
-
 /** GET /api/v1/oauth-apps/:appId/webhook: the webhook settings (whether a secret is set, never the secret). */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { app } = await requireApiOwnedOAuthApp(request, params);
   return Response.json(presentApiOAuthApp(app).webhook);
 }
-
-const SecretActionSchema = z.object({ action: z.enum(["rotate-secret", "reveal-secret", "clear-secret"]) }).strict();
 
 /**
  * PUT /api/v1/oauth-apps/:appId/webhook — { url, maxRetries?, timeoutSeconds? }
@@ -35,14 +27,13 @@ const SecretActionSchema = z.object({ action: z.enum(["rotate-secret", "reveal-s
  * (returns the current one, asked for deliberately) or {"action":"clear-secret"}.
  */
 export async function action({ request, params }: ActionFunctionArgs) {
-  if (request.method !== "POST" && request.method !== "PUT")
-    return problem(405, "Method not allowed", "Use GET, PUT or POST.");
+  if (request.method !== "POST" && request.method !== "PUT") return methodNotAllowed(["GET", "PUT", "POST"]);
   const { userId, app } = await requireApiOwnedOAuthApp(request, params);
   const json = await readJson(request);
   if (!json.ok) return json.response;
 
   if (request.method === "POST") {
-    const parsed = SecretActionSchema.safeParse(json.body);
+    const parsed = OAuthAppWebhookSecretActionSchema.safeParse(json.body);
     if (!parsed.success) return validationProblem(parsed.error);
     switch (parsed.data.action) {
       case "clear-secret":
@@ -60,7 +51,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
         );
     }
   }
-  const parsed = PutSchema.safeParse(json.body);
+  const parsed = OAuthAppWebhookPutBodySchema.safeParse(json.body);
   if (!parsed.success) return validationProblem(parsed.error);
   const result = await saveWebhookSettings(prisma, userId, app.id, {
     webhookUrl: parsed.data.url ?? "",

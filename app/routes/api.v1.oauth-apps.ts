@@ -3,8 +3,9 @@ import { prisma } from "~/db.server";
 import { getOAuthApp, listOAuthApps } from "~/models/oauth-client.server";
 import { presentApiOAuthApp } from "~/presenters/ApiOAuthAppPresenter.server";
 import { requireApiUser } from "~/services/api/authenticate.server";
-import { problem, readJson, validationProblem } from "~/services/api/problem.server";
-import { OAuthAppInputSchema, createOAuthApp } from "~/services/oauth/oauth-apps.server";
+import { methodNotAllowed, readJson, validationProblem } from "~/services/api/problem.server";
+import { OAuthAppCreateBodySchema } from "~/services/api/oauth-app-requests.server";
+import { createOAuthApp } from "~/services/oauth/oauth-apps.server";
 
 /** GET /api/v1/oauth-apps: the caller's apps. */
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -15,11 +16,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 /** POST /api/v1/oauth-apps: creates an app; the client secret is in this answer only. */
 export async function action({ request }: ActionFunctionArgs) {
-  if (request.method !== "POST") return problem(405, "Method not allowed", "Use GET or POST.");
+  if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
   const { userId } = await requireApiUser(request);
   const json = await readJson(request);
   if (!json.ok) return json.response;
-  const parsed = OAuthAppInputSchema.strict().safeParse(json.body);
+  const parsed = OAuthAppCreateBodySchema.safeParse(json.body);
   if (!parsed.success) return validationProblem(parsed.error);
   const created = await createOAuthApp(prisma, userId, parsed.data);
   const app = await getOAuthApp(prisma, { id: created.id, ownerId: userId });

@@ -22,26 +22,45 @@ export const StatsQuerySchema = z
   })
   .strict();
 
-type Percentiles = { p50: number | null; p95: number | null; p99: number | null };
+const PercentilesSchema = z.object({
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+  p99: z.number().nullable(),
+});
+type Percentiles = z.output<typeof PercentilesSchema>;
+const StatusCountsSchema = z.object(
+  Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, z.number().int()])) as Record<
+    (typeof DELIVERY_STATUSES)[number],
+    z.ZodNumber
+  >,
+);
 
-export type EndpointStats = {
-  endpointId: string;
-  window: StatsWindow;
-  from: string;
-  to: string;
-  counts: Record<(typeof DELIVERY_STATUSES)[number], number> & { total: number };
-  /** Delivered / (delivered + failed) among finished deliveries; null when none finished. */
-  successRate: number | null;
-  /** How long receivers took to answer one attempt, in ms. */
-  responseTimeMs: Percentiles;
-  /** From the event to its successful delivery, retries included, in ms. */
-  deliveryLatencyMs: Percentiles;
-  series: {
-    start: string;
-    counts: Record<(typeof DELIVERY_STATUSES)[number], number>;
-    responseTimeMs: Percentiles;
-  }[];
-};
+/** The answer of GET /api/v1/endpoints/:id/stats (also what its OpenAPI document shows). */
+export const EndpointStatsSchema = z
+  .object({
+    endpointId: z.string(),
+    window: z.enum(Object.keys(STATS_WINDOWS) as [StatsWindow, ...StatsWindow[]]),
+    from: z.iso.datetime({ offset: true }),
+    to: z.iso.datetime({ offset: true }),
+    counts: StatusCountsSchema.extend({ total: z.number().int() }),
+    successRate: z
+      .number()
+      .nullable()
+      .meta({ description: "Delivered / (delivered + failed) among finished deliveries; null when none finished." }),
+    responseTimeMs: PercentilesSchema.meta({ description: "How long receivers took to answer one attempt, in ms." }),
+    deliveryLatencyMs: PercentilesSchema.meta({
+      description: "From the event to its successful delivery, retries included, in ms.",
+    }),
+    series: z.array(
+      z.object({
+        start: z.iso.datetime({ offset: true }),
+        counts: StatusCountsSchema,
+        responseTimeMs: PercentilesSchema,
+      }),
+    ),
+  })
+  .meta({ id: "EndpointStats" });
+export type EndpointStats = z.output<typeof EndpointStatsSchema>;
 
 const round = (value: number | null): number | null => (value === null ? null : Math.round(value * 10) / 10);
 const percentiles = (row: { p50: number | null; p95: number | null; p99: number | null } | undefined): Percentiles => ({

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { prisma, type Database } from "~/db.server";
 import { env } from "~/env.server";
 import { EventTypeSchema } from "~/lib/events/catalog";
-import { CustomHeadersSchema } from "~/lib/webhooks/headers";
+import { CustomHeadersSchema, isSensitiveHeaderName, REDACTED, type CustomHeaders } from "~/lib/webhooks/headers";
 import { parseWebhookUrl } from "~/lib/webhooks/outbound-url";
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, DeliverySettingsSchema } from "~/lib/webhooks/retry-policy";
 import { generateWebhookSecret, isValidWebhookSecret, WEBHOOK_SECRET_PREFIX } from "~/lib/webhooks/secrets";
@@ -126,17 +126,40 @@ export async function updateEndpoint(
 ): Promise<EndpointRecord> {
   const existing = await requireEndpoint(db, actor, id);
   const url = input.url === undefined ? undefined : checkUrl(input.url);
+  const customHeaders =
+    input.customHeaders === undefined ? undefined : keepRedactedValues(input.customHeaders, existing.customHeaders);
   return db.webhookEndpoint.update({
     where: { id: existing.id },
     data: {
       ...input,
       url,
+      customHeaders,
       disabledAt: null,
       disabledReason: null,
       failingSince: null,
     },
     select: endpointSelect,
   });
+}
+
+/**
+ * The API shows credential-looking header values as "[redacted]"; a client that sends the
+ * headers back as it read them keeps the stored values rather than overwriting them with
+ * the placeholder.
+ */
+function keepRedactedValues(headers: CustomHeaders, stored: unknown): CustomHeaders {
+  const previous = new Map<string, string>();
+  if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+    for (const [name, value] of Object.entries(stored)) {
+      if (typeof value === "string") previous.set(name.toLowerCase(), value);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => {
+      const kept = previous.get(name.toLowerCase());
+      return [name, value === REDACTED && isSensitiveHeaderName(name) && kept !== undefined ? kept : value];
+    }),
+  );
 }
 
 /** Deletes the endpoint and its delivery log; runs still queued for it find nothing to send. */
