@@ -63,9 +63,9 @@ export function ResponseTimeChart({ points }: { points: ChartPoint[] }) {
         <YAxis tick={{ fontSize: 11 }} width={48} unit=" ms" />
         <Tooltip />
         <Legend />
-        <Line dataKey="p50" name="p50" stroke="#6366f1" dot={false} connectNulls isAnimationActive={false} />
-        <Line dataKey="p95" name="p95" stroke="#f59e0b" dot={false} connectNulls isAnimationActive={false} />
-        <Line dataKey="p99" name="p99" stroke="#ef4444" dot={false} connectNulls isAnimationActive={false} />
+        <Line dataKey="p50" name="p50" stroke="#6366f1" dot={{ r: 2 }} connectNulls isAnimationActive={false} />
+        <Line dataKey="p95" name="p95" stroke="#f59e0b" dot={{ r: 2 }} connectNulls isAnimationActive={false} />
+        <Line dataKey="p99" name="p99" stroke="#ef4444" dot={{ r: 2 }} connectNulls isAnimationActive={false} />
       </LineChart>
     </ResponsiveContainer>
   );

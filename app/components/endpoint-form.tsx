@@ -15,6 +15,7 @@ function FieldError({ id, message }: { id: string; message?: string }) {
 }
 
 const INPUT = "mt-1 block w-full rounded-md border px-3 py-2 text-sm";
+const HEADER_INPUT = "rounded-md border px-3 py-2 font-mono text-sm";
 const border = (error?: string) => (error ? "border-red-500" : "border-slate-300");
 
 function TextField({
@@ -83,14 +84,14 @@ function HeaderRows({ initial, error }: { initial: HeaderRow[]; error?: string }
               aria-label={`Header ${index + 1} name`}
               defaultValue={row.name}
               placeholder="X-Api-Key"
-              className={`${INPUT} ${border(error)} mt-0 w-1/3 font-mono`}
+              className={`${HEADER_INPUT} ${border(error)} w-1/3`}
             />
             <input
               name="headerValue"
               aria-label={`Header ${index + 1} value`}
               defaultValue={row.value}
               placeholder={row.hidden ? "(saved, hidden; leave empty to keep)" : "value"}
-              className={`${INPUT} ${border(error)} mt-0 flex-1 font-mono`}
+              className={`${HEADER_INPUT} ${border(error)} min-w-0 flex-1`}
             />
             {row.hidden ? <input type="hidden" name="headerKept" value={String(index)} /> : null}
             <button

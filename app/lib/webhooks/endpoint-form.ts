@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isSensitiveHeaderName } from "./headers";
+import { CustomHeaderNameSchema, isSensitiveHeaderName } from "./headers";
 
 /**
  * The endpoint form as the browser posts it, turned into the shape the endpoint service
@@ -106,6 +106,12 @@ export function endpointInputFrom(
     if (row.name === "" && row.value === "") continue;
     if (row.name === "") {
       fieldErrors.headers ??= "Give every header a name, or remove the row";
+      continue;
+    }
+    // Checked per row: zod 4 reports a refused record key only as "Invalid key in record".
+    const name = CustomHeaderNameSchema.safeParse(row.name);
+    if (!name.success) {
+      fieldErrors.headers ??= `${row.name}: ${name.error.issues[0]?.message ?? "Invalid header name"}`;
       continue;
     }
     if (Object.keys(customHeaders).some((name) => name.toLowerCase() === row.name.toLowerCase())) {
