@@ -1,10 +1,12 @@
 import { Form, Link, NavLink } from "@remix-run/react";
 import { CsrfInput } from "./csrf-input";
 
-const NAV = [
+const NAV: { to: string; label: string; end?: boolean }[] = [
   { to: "/dashboard", label: "Dashboard" },
   { to: "/integrations", label: "Integrations" },
-  { to: "/webhooks", label: "Webhooks" },
+  // The delivery log; its own deliveries pages stay under it, the endpoints have their own entry.
+  { to: "/webhooks", label: "Webhooks", end: true },
+  { to: "/webhooks/endpoints", label: "Endpoints" },
   { to: "/developers/apps", label: "OAuth apps" },
   { to: "/settings/connected-apps", label: "Connected apps" },
   { to: "/settings/api-keys", label: "API keys" },
@@ -24,6 +26,7 @@ export function AppShell({ user, children }: { user: { name: string; email: stri
                 <NavLink
                   key={item.to}
                   to={item.to}
+                  end={item.end}
                   className={({ isActive }) =>
                     isActive ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"
                   }

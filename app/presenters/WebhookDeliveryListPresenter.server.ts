@@ -1,47 +1,72 @@
 import { z } from "zod";
 import type { Database } from "~/db.server";
-import { DELIVERY_STATUSES } from "~/lib/webhooks/delivery-status";
+import { EVENT_TYPES } from "~/lib/events/catalog";
+import { DeliveryListFiltersSchema, listDeliveries } from "~/services/webhooks/delivery-log.server";
 
+const filter = DeliveryListFiltersSchema.shape;
+
+/** The log's query string; a value that is not one the filters know is ignored, as links may be old. */
 export const DeliveryListQuerySchema = z.object({
-  status: z.enum(DELIVERY_STATUSES).optional().catch(undefined),
-  cursor: z.string().max(100).optional().catch(undefined),
+  status: filter.status.catch(undefined),
+  eventType: filter.eventType.catch(undefined),
+  endpointId: filter.endpointId.catch(undefined),
+  oauthAppId: filter.oauthAppId.catch(undefined),
+  cursor: filter.cursor.catch(undefined),
 });
+export type DeliveryListQuery = z.infer<typeof DeliveryListQuerySchema>;
 
 const PAGE_SIZE = 50;
 
-/** The deliveries of every app and endpoint the user owns, newest first, a page at a time. */
-export async function presentWebhookDeliveryList(
-  db: Database,
-  { ownerId, status, cursor }: { ownerId: string } & z.infer<typeof DeliveryListQuerySchema>,
-) {
-  const rows = await db.webhookDelivery.findMany({
-    where: { OR: [{ oauthClient: { ownerId } }, { endpoint: { ownerId } }], ...(status ? { status } : {}) },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: PAGE_SIZE + 1,
-    ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
-    select: {
-      id: true,
-      eventType: true,
-      status: true,
-      attemptCount: true,
-      maxAttempts: true,
-      lastStatusCode: true,
-      lastError: true,
-      nextAttemptAt: true,
-      createdAt: true,
-      url: true,
-      oauthClient: { select: { name: true } },
-      endpoint: { select: { name: true } },
-    },
-  });
-  const page = rows.slice(0, PAGE_SIZE);
-  const disabledApps = await db.oAuthClient.findMany({
-    where: { ownerId, deletedAt: null, webhookDisabledAt: { not: null } },
-    select: { id: true, name: true, webhookDisabledAt: true, webhookDisabledReason: true },
-  });
+/**
+ * The deliveries of every OAuth app and endpoint the user owns, newest first, a page at a
+ * time, with what the filters offer and the warnings about targets Echo disabled.
+ */
+export async function presentWebhookDeliveryList(db: Database, ownerId: string, query: DeliveryListQuery) {
+  const [page, endpoints, apps] = await Promise.all([
+    listDeliveries({ userId: ownerId }, { ...query, limit: PAGE_SIZE }, db),
+    db.webhookEndpoint.findMany({
+      where: { ownerId },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      select: { id: true, name: true, disabledAt: true, disabledReason: true },
+    }),
+    db.oAuthClient.findMany({
+      where: { ownerId, deletedAt: null },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      select: { id: true, name: true, webhookDisabledAt: true, webhookDisabledReason: true },
+    }),
+  ]);
   return {
-    deliveries: page.map((row) => ({ ...row, target: row.oauthClient?.name ?? row.endpoint?.name ?? "(deleted)" })),
-    nextCursor: rows.length > PAGE_SIZE ? page[page.length - 1]?.id : undefined,
-    disabledApps,
+    deliveries: page.deliveries.map((row) => ({
+      id: row.id,
+      eventType: row.eventType,
+      status: row.status,
+      attemptCount: row.attemptCount,
+      maxAttempts: row.maxAttempts,
+      lastStatusCode: row.lastStatusCode,
+      lastError: row.lastError,
+      nextAttemptAt: row.nextAttemptAt,
+      createdAt: row.createdAt,
+      target: row.oauthClient?.name ?? row.endpoint?.name ?? "(deleted)",
+      targetKind: row.endpointId ? ("endpoint" as const) : ("OAuth app" as const),
+    })),
+    nextCursor: page.nextCursor,
+    filterOptions: {
+      eventTypes: EVENT_TYPES,
+      endpoints: endpoints.map(({ id, name }) => ({ id, name })),
+      apps: apps.map(({ id, name }) => ({ id, name })),
+    },
+    disabled: [
+      ...apps
+        .filter((app) => app.webhookDisabledAt)
+        .map((app) => ({ id: app.id, name: app.name, reason: app.webhookDisabledReason, kind: "app" as const })),
+      ...endpoints
+        .filter((endpoint) => endpoint.disabledAt)
+        .map((endpoint) => ({
+          id: endpoint.id,
+          name: endpoint.name,
+          reason: endpoint.disabledReason,
+          kind: "endpoint" as const,
+        })),
+    ],
   };
 }

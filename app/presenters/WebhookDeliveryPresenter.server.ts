@@ -18,7 +18,7 @@ export function presentWebhookDelivery(db: Database, { ownerId, deliveryId }: { 
       createdAt: true,
       completedAt: true,
       oauthClient: { select: { name: true, clientId: true } },
-      endpoint: { select: { name: true } },
+      endpoint: { select: { id: true, name: true } },
       attempts: {
         orderBy: { attemptNumber: "asc" },
         select: {

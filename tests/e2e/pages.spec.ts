@@ -29,6 +29,9 @@ test("signed-in pages hydrate without errors", async ({ page }) => {
     ["/integrations", "Integrations"],
     ["/webhooks", "Webhook deliveries"],
     ["/webhooks?status=FAILED", "Webhook deliveries"],
+    ["/webhooks?eventType=webhook.test&status=SUCCESS", "Webhook deliveries"],
+    ["/webhooks/endpoints", "Webhook endpoints"],
+    ["/webhooks/endpoints/new", "New endpoint"],
     ["/developers/apps", "OAuth apps"],
     ["/developers/apps/new", "New OAuth app"],
     ["/settings/connected-apps", "Connected apps"],
@@ -45,5 +48,35 @@ test("signed-in pages hydrate without errors", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Webhook settings", level: 1 })).toBeVisible();
   await page.waitForLoadState("networkidle");
   await snapshot(page, "webhooks-empty");
+  expect(errors).toEqual([]);
+});
+
+test("endpoint pages hydrate without errors, charts included (no CSP violations)", async ({ page }) => {
+  const errors = collectBrowserErrors(page);
+  await logIn(page, DEMO);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.goto("/webhooks/endpoints/new");
+  await page.getByLabel("Name", { exact: true }).fill("Hydration check");
+  await page.getByLabel("URL", { exact: true }).fill("http://127.0.0.1:9/hook");
+  await page.getByRole("button", { name: "Create endpoint" }).click();
+  await expect(page.getByRole("heading", { name: "Hydration check", level: 1 })).toBeVisible();
+  const endpointPath = new URL(page.url()).pathname;
+  for (const [path, heading] of [
+    [endpointPath, "Hydration check"],
+    [`${endpointPath}/edit`, "Edit endpoint"],
+    [`${endpointPath}/stats`, "Stats: Hydration check"],
+    [`${endpointPath}/stats?window=30d`, "Stats: Hydration check"],
+    [`/webhooks?endpointId=${endpointPath.split("/").pop()}`, "Webhook deliveries"],
+  ] as const) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { name: heading, level: 1 })).toBeVisible();
+    await page.waitForLoadState("networkidle");
+  }
+  await page.goto(`${endpointPath}/stats`);
+  await expect(page.getByTestId("deliveries-chart").getByRole("application")).toBeVisible();
+  await expect(page.getByTestId("latency-chart").getByRole("application")).toBeVisible();
+  await page.goto("/webhooks/endpoints");
+  await page.waitForLoadState("networkidle");
+  await snapshot(page, "endpoints-list");
   expect(errors).toEqual([]);
 });
