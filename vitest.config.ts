@@ -55,7 +55,7 @@ export default defineConfig({
           globalSetup: ["tests/support/postgres-global-setup.ts"],
           setupFiles: ["tests/support/database-per-file.ts"],
           pool: "forks",
-          testTimeout: 45_000 * faultsScale,
+          testTimeout: 120_000 * faultsScale,
           hookTimeout: 60_000,
         },
       },

@@ -16,7 +16,7 @@ import type { FaultApp, ProducedEvent } from "./ledger";
 
 export type FaultAppSpec = {
   behave?: (seenBefore: number, request: { deliveryId: string }) => FaultBehaviour;
-  /** Short, so that a hanging receiver costs a second, not thirty. */
+  /** 5 s unless the fault is about timing out: generous enough that a loaded machine never times out a healthy answer. */
   timeoutMs?: number;
   /** The first retry's delay; the schedule keeps its shape (20 ms gives 20 ms, 1.2 s, 7.2 s, …). */
   retryBaseDelayMs?: number;
@@ -39,7 +39,7 @@ export async function createFaultWorld(db: Database, specs: FaultAppSpec[]) {
       grantUserId: user.id,
       webhookUrl: receiver.url,
       secret,
-      timeoutMs: spec.timeoutMs ?? 2_000,
+      timeoutMs: spec.timeoutMs ?? 5_000,
       retryBaseDelayMs: spec.retryBaseDelayMs ?? 20,
     });
     apps.push({ id: app.id, receiver });
@@ -86,3 +86,13 @@ export async function startInProcessWorker(db: Database, databaseUrl: string) {
     },
   };
 }
+
+/** The built app's settings in fault scenarios: a lost run returns after 1 s, the outbox is swept every 200 ms. */
+export const FAULT_ECHO_ENV = {
+  ENGINE_LEASE_MS: "1000",
+  OUTBOX_SWEEP_INTERVAL_MS: "200",
+  SEED_DEMO_DATA: "false",
+  OUTBOUND_ALLOWED_HOSTS: "127.0.0.1",
+};
+/** Start-up takes ~5 s on an idle 2-core machine; a shared, busy one can take many times that. */
+export const ECHO_START_TIMEOUT_MS = 60_000;
