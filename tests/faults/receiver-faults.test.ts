@@ -10,6 +10,7 @@ import {
   type ProducedEvent,
 } from "../support/faults/ledger";
 import { createFaultWorld, startInProcessWorker, type FaultAppSpec, type FaultWorld } from "../support/faults/scenario";
+import { waitFor } from "../support/wait";
 
 // Receivers that misbehave, one way each, against the real pipeline: outbox, fan-out task,
 // delivery task, embedded engine, HTTP to 127.0.0.1. No crash happens here, so every
@@ -71,6 +72,43 @@ describe("receiver faults", () => {
     const deliveries = await attemptsOf(events.map((event) => event.eventId));
     for (const delivery of deliveries) {
       expect(delivery.attempts.map((attempt) => attempt.responseStatus)).toEqual([500, 500, 200]);
+    }
+  });
+
+  it("a receiver that is down (connection refused), then back: every delivery retried until received", async () => {
+    const startedAt = Date.now();
+    const world = await createFaultWorld(prisma, [{}, {}]);
+    worlds.push(world);
+    await Promise.all(world.apps.map((app) => app.receiver.stopListening()));
+    const events: ProducedEvent[] = [];
+    for (let i = 0; i < EVENTS; i++) events.push(await world.produceEvent({ handOver: i % 2 === 0 }));
+    // The first two attempts (immediately, then 20 ms later) find nobody; the third (~1.2 s) finds it back.
+    await waitFor(
+      async () =>
+        (await prisma.deliveryAttempt.count({
+          where: { delivery: { eventId: { in: events.map((e) => e.eventId) } } },
+        })) >=
+        2 * EVENTS * world.apps.length,
+      { timeoutMs: SETTLE_MS },
+    );
+    await Promise.all(world.apps.map((app) => app.receiver.startListening()));
+    await settle(
+      prisma,
+      events.map((event) => event.eventId),
+      SETTLE_MS,
+    );
+    const ledger = await computeLedger({
+      scenario: "receiver down (refused), then up",
+      db: prisma,
+      events,
+      apps: world.apps,
+      startedAt,
+    });
+    printLedger(ledger);
+    expectAtLeastOnce(ledger, { duplicatesAllowed: false });
+    for (const delivery of await attemptsOf(events.map((event) => event.eventId))) {
+      expect(delivery.attempts.at(-1)?.responseStatus).toBe(200);
+      expect(delivery.attempts[0]!.error).toMatch(/ECONNREFUSED/);
     }
   });
 

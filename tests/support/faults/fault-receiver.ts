@@ -116,11 +116,20 @@ export async function startFaultReceiver({
   return {
     url: `http://127.0.0.1:${port}/webhooks`,
     requests,
+    /** The receiver goes down: its port refuses connections, and open ones are cut. */
+    stopListening(): Promise<void> {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+    /** Back up, on the same port. */
+    startListening(): Promise<void> {
+      return new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+    },
     close(): Promise<void> {
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
+      return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     },
   };
 }
