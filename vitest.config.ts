@@ -55,7 +55,8 @@ export default defineConfig({
           globalSetup: ["tests/support/postgres-global-setup.ts"],
           setupFiles: ["tests/support/database-per-file.ts"],
           pool: "forks",
-          testTimeout: 120_000 * faultsScale,
+          // ~15-30 s each on an idle machine; the margin is for a 2-core machine shared with others.
+          testTimeout: 180_000 * faultsScale,
           hookTimeout: 60_000,
         },
       },

@@ -63,7 +63,8 @@ afterAll(async () => {
 describe("PostgreSQL restarted mid-run", () => {
   it("the app reconnects and delivers every event: duplicates possible, nothing lost", async () => {
     const startedAt = Date.now();
-    const slow = { timeoutMs: 1_000, behave: () => ({ status: 200, delayMs: 300 }) };
+    // The 5 s timeout is never reached by a healthy answer: every duplicate comes from the restart.
+    const slow = { behave: () => ({ status: 200, delayMs: 300 }) };
     world = await createFaultWorld(db, [slow, slow]);
     const receivers = world.apps.map((app) => app.receiver);
     const requestCount = () => receivers.reduce((sum, receiver) => sum + receiver.requests.length, 0);
