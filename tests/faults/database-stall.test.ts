@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import {
   computeLedger,
+  SETTLE_DEADLINE_MS,
   expectAtLeastOnce,
   FAULTS_SCALE,
   printLedger,
@@ -52,7 +53,7 @@ describe("the database stalls mid-delivery", () => {
     await settle(
       prisma,
       events.map((event) => event.eventId),
-      30_000,
+      SETTLE_DEADLINE_MS,
     );
     const ledger = await computeLedger({
       scenario: `database stalls ${STALL_SECONDS} s mid-delivery`,

@@ -4,7 +4,14 @@ import { enqueueTaskRuns } from "~/services/jobs/task-runs.server";
 import { attemptWebhookDelivery } from "~/services/webhooks/deliver-webhook.server";
 import { fanOutIntegrationEvent, WEBHOOK_DELIVERY_TASK_ID } from "~/services/webhooks/integration-fanout.server";
 import { dispatchPendingEvents, INTEGRATION_FANOUT_TASK_ID } from "~/services/webhooks/outbox-dispatcher.server";
-import { computeLedger, expectAtLeastOnce, FAULTS_SCALE, printLedger, settle } from "../support/faults/ledger";
+import {
+  computeLedger,
+  SETTLE_DEADLINE_MS,
+  expectAtLeastOnce,
+  FAULTS_SCALE,
+  printLedger,
+  settle,
+} from "../support/faults/ledger";
 import { createFaultWorld, startInProcessWorker, type FaultWorld } from "../support/faults/scenario";
 
 // Every step of the pipeline done twice or more, at once: the outbox dispatched by several
@@ -64,7 +71,7 @@ describe("the same event triggered twice", () => {
     // And a fan-out after everything was delivered: nothing new to create or send.
     await Promise.all(eventIds.map((eventId) => fanOutIntegrationEvent(eventId)));
 
-    await settle(prisma, eventIds, 20_000);
+    await settle(prisma, eventIds, SETTLE_DEADLINE_MS);
     const ledger = await computeLedger({
       scenario: "same event dispatched/fanned out/run 2x+",
       db: prisma,

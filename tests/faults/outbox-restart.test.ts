@@ -3,6 +3,7 @@ import { prisma } from "~/db.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
 import {
   computeLedger,
+  SETTLE_DEADLINE_MS,
   expectAtLeastOnce,
   FAULTS_SCALE,
   printLedger,
@@ -75,7 +76,7 @@ describe("the app restarted while events wait in the outbox", () => {
     await settle(
       prisma,
       events.map((event) => event.eventId),
-      30_000,
+      SETTLE_DEADLINE_MS,
     );
     const ledger = await computeLedger({
       scenario: thorough ? "app restarted (SIGTERM), outbox waiting" : "app started with events in the outbox",

@@ -8,6 +8,7 @@ import { migrateDatabase } from "~/services/database/migrate.server";
 import { findFreePort, startEchoServer, type RunningEcho } from "../support/echo-server";
 import {
   computeLedger,
+  SETTLE_DEADLINE_MS,
   expectAtLeastOnce,
   FAULTS_SCALE,
   printLedger,
@@ -93,7 +94,7 @@ describe("PostgreSQL restarted mid-run", () => {
     await settle(
       db,
       events.map((event) => event.eventId),
-      30_000,
+      SETTLE_DEADLINE_MS,
     );
     const ledger = await computeLedger({
       scenario: `PostgreSQL restarted mid-run (${RESTARTS}x)`,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import {
   computeLedger,
+  SETTLE_DEADLINE_MS,
   expectAtLeastOnce,
   FAULTS_SCALE,
   printLedger,
@@ -17,7 +18,6 @@ import { waitFor } from "../support/wait";
 // scenario must deliver every event exactly once as the receiver sees it.
 
 const EVENTS = 6 * FAULTS_SCALE;
-const SETTLE_MS = 20_000;
 
 let worker: Awaited<ReturnType<typeof startInProcessWorker>>;
 const worlds: FaultWorld[] = [];
@@ -44,7 +44,7 @@ async function run(
   await settle(
     prisma,
     events.map((event) => event.eventId),
-    SETTLE_MS,
+    SETTLE_DEADLINE_MS,
   );
   const ledger = await computeLedger({ scenario, db: prisma, events, apps: world.apps, startedAt });
   printLedger(ledger);
@@ -89,13 +89,13 @@ describe("receiver faults", () => {
           where: { delivery: { eventId: { in: events.map((e) => e.eventId) } } },
         })) >=
         2 * EVENTS * world.apps.length,
-      { timeoutMs: SETTLE_MS },
+      { timeoutMs: SETTLE_DEADLINE_MS },
     );
     await Promise.all(world.apps.map((app) => app.receiver.startListening()));
     await settle(
       prisma,
       events.map((event) => event.eventId),
-      SETTLE_MS,
+      SETTLE_DEADLINE_MS,
     );
     const ledger = await computeLedger({
       scenario: "receiver down (refused), then up",
@@ -147,7 +147,7 @@ describe("receiver faults", () => {
     await settle(
       prisma,
       later.map((event) => event.eventId),
-      SETTLE_MS,
+      SETTLE_DEADLINE_MS,
     );
     expect(gone!.receiver.requests.length).toBe(requestsBefore);
     expect(

@@ -1,7 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
-import { computeLedger, expectAtLeastOnce, FAULTS_SCALE, printLedger, settle } from "../support/faults/ledger";
+import {
+  computeLedger,
+  SETTLE_DEADLINE_MS,
+  expectAtLeastOnce,
+  FAULTS_SCALE,
+  printLedger,
+  settle,
+} from "../support/faults/ledger";
 import { createFaultWorld, ECHO_START_TIMEOUT_MS, FAULT_ECHO_ENV, type FaultWorld } from "../support/faults/scenario";
 import { waitFor } from "../support/wait";
 
@@ -63,7 +70,7 @@ describe("the worker killed with SIGKILL mid-delivery", () => {
     await producing;
 
     const eventIds = events.map((event) => event.eventId);
-    await settle(prisma, eventIds, 30_000);
+    await settle(prisma, eventIds, SETTLE_DEADLINE_MS);
     const ledger = await computeLedger({
       scenario: `worker SIGKILLed mid-delivery (${KILLS}x)`,
       db: prisma,

@@ -36,6 +36,12 @@ export const FAULTS_SCALE = Math.max(1, Math.floor(Number(process.env.FAULTS_SCA
 const OPEN = ["PENDING", "SENDING", "RETRYING"] as const;
 
 /**
+ * How long a scenario may take to deliver everything: settling returns as soon as it is done
+ * (seconds on an idle machine), so this only matters on a badly overloaded one.
+ */
+export const SETTLE_DEADLINE_MS = 60_000 * FAULTS_SCALE;
+
+/**
  * Waits until the pipeline is done with these events: all handed to the engine, no fan-out
  * run queued or executing, no delivery still open (a delivery run that wakes up later for a
  * finished delivery only skips it). Returns false (instead of throwing) at the deadline, so
