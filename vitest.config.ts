@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config";
 
 const alias = { "~": path.resolve(import.meta.dirname, "app") };
 
+// `FAULTS_SCALE=4 npm run test:faults` multiplies every fault scenario's event count (and its time budget).
+const faultsScale = Math.max(1, Math.floor(Number(process.env.FAULTS_SCALE ?? "1")) || 1);
+
 // Fixed test secrets: tests never touch a real deployment's data.
 const testEnv = {
   NODE_ENV: "test" as const,
@@ -39,6 +42,21 @@ export default defineConfig({
           setupFiles: ["tests/support/database-per-file.ts"],
           pool: "forks",
           testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "faults",
+          include: ["tests/faults/**/*.test.ts"],
+          environment: "node",
+          env: { ...testEnv, FAULTS_SCALE: String(faultsScale) },
+          globalSetup: ["tests/support/postgres-global-setup.ts"],
+          setupFiles: ["tests/support/database-per-file.ts"],
+          pool: "forks",
+          // ~15-30 s each on an idle machine; the margin is for a 2-core machine shared with others.
+          testTimeout: 180_000 * faultsScale,
           hookTimeout: 60_000,
         },
       },

@@ -41,6 +41,24 @@ const steps = [
       `--outputFile.json=${RESULTS}/vitest-integration.json`,
     ],
   ],
+  [
+    "fault tests (bounded)",
+    "npx",
+    [
+      "--no-install",
+      "vitest",
+      "run",
+      "--project",
+      "faults",
+      // The scenarios mostly wait (on timeouts, leases, start-ups): two files at a time halves the step.
+      "--maxWorkers=2",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${RESULTS}/vitest-faults.json`,
+    ],
+    // The bounded form, whatever the caller's FAULTS_SCALE: `npm run test:faults` runs the larger ones.
+    { FAULTS_SCALE: "1", FAULTS_REPORT_FILE: `${RESULTS}/faults.jsonl` },
+  ],
   ["browser tests", "npm", ["run", "--silent", "test:e2e:run"]],
 ];
 
@@ -62,12 +80,12 @@ function countPlaywright(file) {
 
 const started = Date.now();
 let failedStep;
-for (const [name, command, args] of steps) {
+for (const [name, command, args, stepEnv = {}] of steps) {
   const stepStarted = Date.now();
   console.log(`\n━━ ${name} ━━`);
   const result = spawnSync(command, args, {
     stdio: "inherit",
-    env: process.env.CI ? process.env : { ...process.env, FORCE_COLOR: "1" },
+    env: { ...process.env, ...(process.env.CI ? {} : { FORCE_COLOR: "1" }), ...stepEnv },
   });
   console.log(
     `━━ ${name}: ${result.status === 0 ? "ok" : "FAILED"} in ${((Date.now() - stepStarted) / 1000).toFixed(1)} s`,
@@ -81,8 +99,16 @@ for (const [name, command, args] of steps) {
 const counts = [
   ["unit", countVitest(`${RESULTS}/vitest-unit.json`)],
   ["integration", countVitest(`${RESULTS}/vitest-integration.json`)],
+  ["faults", countVitest(`${RESULTS}/vitest-faults.json`)],
   ["browser", countPlaywright(`${RESULTS}/playwright.json`)],
 ];
+// Each fault scenario's figures, as its test printed them.
+if (existsSync(`${RESULTS}/faults.jsonl`)) {
+  console.log("\nFault scenarios");
+  for (const line of readFileSync(`${RESULTS}/faults.jsonl`, "utf8").split("\n").filter(Boolean)) {
+    console.log(`  ${JSON.parse(line).line.replace(/^\[faults\] /, "")}`);
+  }
+}
 console.log("\nSummary");
 for (const [name, c] of counts)
   console.log(`  ${name.padEnd(12)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);

@@ -352,7 +352,7 @@ export async function attemptWebhookDelivery(
     }
   }
 
-  await db.$transaction([
+  await recordOutcome(db, [
     db.deliveryAttempt.create({
       data: {
         deliveryId: claimed.id,
@@ -404,6 +404,15 @@ export async function attemptWebhookDelivery(
   if (status === "SUCCESS") return { outcome: "delivered", status: statusCode ?? 0 };
   if (status === "RETRYING" && nextAttemptAt) return { outcome: "retry", retryAt: nextAttemptAt };
   return { outcome: "failed", reason: error ?? "failed" };
+}
+
+/**
+ * The request is already sent, so its outcome must be recorded even while the pool is busy:
+ * Prisma's default gives up starting a transaction after 2 s, which lost the outcome and sent
+ * the delivery again when its lease ended (tests/faults/database-stall.test.ts).
+ */
+function recordOutcome(db: Database, writes: Prisma.PrismaPromise<unknown>[]) {
+  return db.$transaction(writes, { maxWait: 30_000, timeout: 30_000 });
 }
 
 /** When the engine gives up on a delivery's runs (not the delivery's own decision), record it. */
