@@ -20,12 +20,14 @@ async function expectDeliveryStatus(page: Page, status: string) {
   await expect(async () => {
     await page.reload();
     await expect(page.getByTestId("delivery-status").first()).toHaveText(status, { timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
+  }).toPass({ timeout: 45_000 });
 }
 
 test("an endpoint made in the browser receives a test event; a failure is retried on schedule, then by hand", async ({
   page,
 }) => {
+  // It waits for a real retry (8 s) and a retry by hand; on a busy machine that takes a while.
+  test.setTimeout(150_000);
   const errors = collectBrowserErrors(page);
   const receiver = await startWebhookReceiver({ status: 200, body: "thanks" });
   try {
@@ -131,6 +133,7 @@ test("an endpoint made in the browser receives a test event; a failure is retrie
 test("the endpoint page reveals and rotates the secret, pauses, edits without echoing credentials, shows stats and deletes", async ({
   page,
 }) => {
+  test.setTimeout(120_000);
   const errors = collectBrowserErrors(page);
   const receiver = await startWebhookReceiver({ status: 204 });
   try {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { verifyWebhook } from "../../app/lib/webhooks/signing";
-import { E2E_ENV } from "../../playwright.config";
+import { E2E_ENV, MCP_STAND_IN_PORT } from "../../playwright.config";
 import { startWebhookReceiver } from "../support/webhook-receiver";
 import { e2eDatabase } from "./support/database";
 import { signUp, snapshot, uniqueEmail } from "./support/pages";
@@ -120,7 +120,7 @@ test("a user connects an OAuth 2.0 integration and an MCP server, sees them list
 
   // An MCP server: the real initialize handshake with a local MCP server.
   const mcp = page.getByTestId("catalog-mcp");
-  await mcp.getByLabel("Server URL").fill("http://127.0.0.1:3293/mcp");
+  await mcp.getByLabel("Server URL").fill(`http://127.0.0.1:${MCP_STAND_IN_PORT}/mcp`);
   await mcp.getByRole("button", { name: "Connect MCP server" }).click();
   await expect(page.getByRole("status")).toHaveText("Connected team-docs 1.4.0.");
 

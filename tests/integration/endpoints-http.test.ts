@@ -345,3 +345,23 @@ describe("another user's endpoint", () => {
     }
   });
 });
+
+describe("anonymous requests", () => {
+  it.each([
+    ["GET", "/webhooks/endpoints"],
+    ["GET", "/webhooks/endpoints/new"],
+    ["GET", "/webhooks/endpoints/any-id/stats"],
+    ["POST", "/webhooks/endpoints/new"],
+    ["POST", "/resources/webhooks/endpoints/any-id/test-event"],
+  ])("%s %s goes to the login page", async (method, path) => {
+    const response = await fetch(`${echo.url}${path}`, {
+      method,
+      redirect: "manual",
+      ...(method === "POST"
+        ? { headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "name=x" }
+        : {}),
+    });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toMatch(/^\/login\?redirectTo=/);
+  });
+});
