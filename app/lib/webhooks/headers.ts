@@ -52,11 +52,22 @@ export const CustomHeaderValueSchema = z
 
 /** An endpoint's custom headers: at most 20, each name once whatever its case. */
 export const CustomHeadersSchema = z
-  .record(CustomHeaderNameSchema, CustomHeaderValueSchema)
+  // Names are checked below, one issue per name: zod 4 reports a refused record key only as "Invalid key in record".
+  .record(z.string(), CustomHeaderValueSchema)
   .superRefine((headers, ctx) => {
     const names = Object.keys(headers);
     if (names.length > MAX_CUSTOM_HEADERS) {
       ctx.addIssue({ code: "custom", message: `At most ${MAX_CUSTOM_HEADERS} custom headers` });
+    }
+    for (const name of names) {
+      const checked = CustomHeaderNameSchema.safeParse(name);
+      if (!checked.success) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `${name}: ${checked.error.issues[0]?.message ?? "invalid name"}`,
+        });
+      }
     }
     const seen = new Set<string>();
     for (const name of names) {

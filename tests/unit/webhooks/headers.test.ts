@@ -116,6 +116,16 @@ describe("CustomHeadersSchema", () => {
     expect(issues(headers(21))).toContain("At most 20 custom headers");
   });
 
+  it("names the refused header and says why, for each bad name", () => {
+    const result = CustomHeadersSchema.safeParse({ "Content-Type": "x", "Bad Name": "y", "X-Fine": "z" });
+    expect(result.success).toBe(false);
+    const issues = result.error!.issues.map((issue) => ({ path: issue.path, message: issue.message }));
+    expect(issues).toEqual([
+      { path: ["Content-Type"], message: "Content-Type: Echo sets this header itself" },
+      { path: ["Bad Name"], message: expect.stringMatching(/^Bad Name: Header names may contain only/) },
+    ]);
+  });
+
   it("refuses the same name twice in different case", () => {
     expect(issues({ "X-Team": "a", "x-team": "b" })).toContain("already set");
   });
