@@ -1,30 +1,45 @@
 /**
- * `npm run bench`: measured end-to-end delivery on this machine, against the limit of the
- * same receiver fed straight from memory. Scenario (a) so far: 2,000 events × 10 apps.
- * Prints a table and writes JSON to bench/results/.
+ * `npm run bench`: end-to-end delivery measured on this machine, against the limit of the
+ * same receiver fed straight from memory. Scenarios (issue #8):
+ *   (a) EVENTS events × APPS apps as fast as possible;
+ *   (b) a steady RATE deliveries/s for STEADY_SECONDS, with Echo's memory sampled;
+ *   (c) one event fanned out to FANOUT_APPS apps;
+ *   (d) (a) while HANG_FRACTION of the apps never answer (until their timeout);
+ *   (e) (a) with 1, 2 and 4 Echo processes (each with its worker) on one PostgreSQL.
+ * Loopback only, bounded counts and deadlines. Prints a table, writes JSON to bench/results/.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
 import { buildSignatureHeaders } from "../app/lib/webhooks/signing.ts";
 import { generateWebhookSecret } from "../app/lib/webhooks/secrets.ts";
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000);
-const APPS = Number(process.env.BENCH_APPS ?? 10);
+const knob = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? "a,b,c,d,e").split(",").map((s) => s.trim()));
+const EVENTS = knob("BENCH_EVENTS", 2000);
+const APPS = knob("BENCH_APPS", 10);
 const USERS = Math.max(1, Math.round(EVENTS / 10));
-const DIRECT_REQUESTS = Number(process.env.BENCH_DIRECT ?? 20_000);
+const DIRECT_REQUESTS = knob("BENCH_DIRECT", 20_000);
+const RATE = knob("BENCH_RATE", 1000);
+const STEADY_SECONDS = knob("BENCH_STEADY_SECONDS", 60);
+const FANOUT_APPS = knob("BENCH_FANOUT_APPS", 1000);
+const HANG_FRACTION = knob("BENCH_HANG_FRACTION", 0.1);
+const HANG_TIMEOUT_MS = knob("BENCH_HANG_TIMEOUT_MS", 5000);
+const WORKERS = (process.env.BENCH_WORKERS ?? "1,2,4").split(",").map(Number);
+const DEADLINE_MS = knob("BENCH_DEADLINE_SECONDS", 180) * 1000;
+const PRODUCERS = knob("BENCH_PRODUCERS", 16);
 
-type ReceiverStats = { count: number; duplicates: number; receipts: [string, number][] };
-
-function startReceiver(): Promise<{
+type Receiver = {
   child: ChildProcess;
-  port: number;
-  stats(): Promise<ReceiverStats>;
+  ports: number[];
+  stats(): Promise<{ count: number; duplicates: number; hung: number; receipts: [string, number][] }>;
   reset(): Promise<void>;
-}> {
+};
+
+function startReceiver(): Promise<Receiver> {
   const child = fork(path.resolve("bench/receiver.ts"), { execArgv: ["--import", "tsx"] });
   const ask = <T>(type: string, reply: string) =>
     new Promise<T>((resolve) => {
@@ -38,11 +53,11 @@ function startReceiver(): Promise<{
       child.send({ type });
     });
   return new Promise((resolve) => {
-    child.once("message", (message: { port: number }) =>
+    child.once("message", (message: { ports: number[] }) =>
       resolve({
         child,
-        port: message.port,
-        stats: () => ask<ReceiverStats>("stats", "stats"),
+        ports: message.ports,
+        stats: () => ask("stats", "stats"),
         reset: () => ask<void>("reset", "reset-done"),
       }),
     );
@@ -65,6 +80,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Signed POSTs straight from memory to the receiver: what this machine can do without Echo. */
 async function directLimit(port: number): Promise<{ requests: number; seconds: number; perSecond: number }> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
   const secret = generateWebhookSecret();
@@ -96,143 +114,322 @@ async function directLimit(port: number): Promise<{ requests: number; seconds: n
   return { requests: DIRECT_REQUESTS, seconds, perSecond: DIRECT_REQUESTS / seconds };
 }
 
-function peakMemoryMb(pid: number): number {
+function memoryMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    return Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
+    return Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0) / 1024;
   } catch {
     return NaN;
   }
 }
 
-async function main() {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "echo-bench-"));
-  chmodSync(dataDir, 0o755);
-  const receiver = await startReceiver();
-  console.log(
-    `Receiver on 127.0.0.1:${receiver.port}; measuring the direct-POST limit (${DIRECT_REQUESTS} signed POSTs)…`,
-  );
-  const direct = await directLimit(receiver.port);
-  await receiver.reset();
+type EchoProcess = { child: ChildProcess; pid: number };
 
+async function startEcho(env: Record<string, string>): Promise<EchoProcess> {
   const port = await freePort();
-  const pgPort = await freePort();
-  const echo = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
-    env: {
-      ...process.env,
-      ECHO_DATA_DIR: dataDir,
-      PORT: String(port),
-      EMBEDDED_POSTGRES_PORT: String(pgPort),
-      LOG_LEVEL: "warn",
-      SEED_DEMO_DATA: "false",
-      OUTBOUND_ALLOWED_HOSTS: "127.0.0.1",
-    },
+  const child = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
+    env: { ...process.env, ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "inherit"],
   });
   await new Promise<void>((resolve, reject) => {
-    echo.stdout!.on("data", (chunk: Buffer) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("Echo is running")) resolve();
     });
-    echo.once("exit", (code) => reject(new Error(`Echo exited with ${code}`)));
+    child.once("exit", (code) => reject(new Error(`Echo exited with ${code}`)));
   });
+  return { child, pid: child.pid! };
+}
 
-  // The benchmark plays the users: it connects integrations through the same service the
-  // connect flow calls, against Echo's own database.
-  const secrets = JSON.parse(readFileSync(path.join(dataDir, "secrets.json"), "utf8")) as {
-    encryptionKey: string;
-    sessionSecret: string;
-    postgresPassword: string;
-  };
-  Object.assign(process.env, {
-    DATABASE_URL: `postgresql://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${pgPort}/echo`,
-    SESSION_SECRET: secrets.sessionSecret,
-    ENCRYPTION_KEY: secrets.encryptionKey,
-    LOG_LEVEL: "warn",
+async function stopEcho(echo: EchoProcess): Promise<void> {
+  if (echo.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => echo.child.once("exit", resolve));
+  echo.child.kill("SIGTERM");
+  const timer = setTimeout(() => echo.child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function main() {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), "echo-bench-"));
+  // PostgreSQL runs as its own system user when the bench runs as root.
+  chmodSync(workDir, 0o755);
+  const receiver = await startReceiver();
+  const hookUrl = (i: number, hang = false) =>
+    `http://127.0.0.1:${receiver.ports[i % receiver.ports.length]}/${hang ? "hang" : "hook"}/${i}`;
+  console.log(
+    `Receiver on 127.0.0.1:${receiver.ports.join(",")}; direct-POST limit (${DIRECT_REQUESTS} signed POSTs)…`,
+  );
+  const direct = await directLimit(receiver.ports[0]!);
+  console.log(`Direct limit: ${Math.round(direct.perSecond)}/s`);
+  await receiver.reset();
+
+  // One PostgreSQL for every scenario, started exactly as Echo starts its embedded one (fsync
+  // on); each scenario truncates the data and starts fresh Echo processes against it, the way
+  // a deployment with several processes on one DATABASE_URL runs.
+  const { startEmbeddedPostgres } = await import("../app/services/database/embedded-postgres.server.ts");
+  const { migrateDatabase } = await import("../app/services/database/migrate.server.ts");
+  const postgres = await startEmbeddedPostgres({
+    dataDir: path.join(workDir, "postgres"),
+    port: await freePort(),
+    password: randomBytes(12).toString("hex"),
+    databaseName: "echo",
   });
+  await migrateDatabase(postgres.url);
+  const echoEnv = {
+    DATABASE_URL: postgres.url,
+    SESSION_SECRET: randomBytes(32).toString("base64"),
+    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ECHO_DATA_DIR: path.join(workDir, "data"),
+    LOG_LEVEL: "warn",
+    SEED_DEMO_DATA: "false",
+    OUTBOUND_ALLOWED_HOSTS: "127.0.0.1",
+    NODE_ENV: "production",
+  };
+  Object.assign(process.env, echoEnv);
   const { prisma } = await import("../app/db.server.ts");
   const { encryptAtRest } = await import("../app/services/encryption.server.ts");
   const { handleAccountMessage } = await import("../app/services/integrations/handle-account-message.server.ts");
 
-  const owner = await prisma.user.create({
-    data: { email: "bench-owner@example.com", name: "Bench", passwordHash: "x" },
-  });
-  const definition = await prisma.integrationDefinition.create({
-    data: { slug: "bench", name: "Bench", icon: "/icons/linear.svg", authType: "API_KEY" },
-    select: { id: true, slug: true, name: true, icon: true },
-  });
-  const apps = await Promise.all(
-    Array.from({ length: APPS }, (_, i) =>
-      prisma.oAuthClient.create({
+  async function freshData() {
+    await prisma.$executeRawUnsafe(
+      `TRUNCATE "User", "OAuthClient", "WebhookEvent", "TaskRun", "IntegrationDefinition", "RateLimitBucket" CASCADE`,
+    );
+    await prisma.$executeRawUnsafe(`VACUUM ANALYZE`);
+    await receiver.reset();
+  }
+
+  /** Apps with a webhook URL and secret, users who granted each of them `integration`. */
+  async function fixture({ apps, users, hanging = 0 }: { apps: number; users: number; hanging?: number }) {
+    const owner = await prisma.user.create({
+      data: { email: "bench-owner@example.com", name: "Bench", passwordHash: "x" },
+    });
+    const definition = await prisma.integrationDefinition.create({
+      data: { slug: "bench", name: "Bench", icon: "/icons/linear.svg", authType: "API_KEY" },
+      select: { id: true, slug: true, name: true, icon: true },
+    });
+    const clients = await prisma.oAuthClient.createManyAndReturn({
+      data: Array.from({ length: apps }, (_, i) => ({
+        clientId: `bench-app-${i}`,
+        name: `Bench app ${i}`,
+        ownerId: owner.id,
+        redirectUris: ["https://bench.example/cb"],
+        allowedScopes: ["integration"],
+        webhookUrl: hookUrl(i, i < hanging),
+        webhookSecret: encryptAtRest(generateWebhookSecret()),
+        ...(i < hanging ? { webhookTimeoutMs: HANG_TIMEOUT_MS } : {}),
+      })),
+      select: { id: true },
+    });
+    const people = await prisma.user.createManyAndReturn({
+      data: Array.from({ length: users }, (_, i) => ({
+        email: `bench-${i}@example.com`,
+        name: `User ${i}`,
+        passwordHash: "x",
+      })),
+      select: { id: true },
+    });
+    await prisma.oAuthIntegrationGrant.createMany({
+      data: people.flatMap((user) =>
+        clients.map((app) => ({ clientId: app.id, userId: user.id, scopes: ["integration"] })),
+      ),
+    });
+    return { definition, users: people };
+  }
+
+  type Fixture = Awaited<ReturnType<typeof fixture>>;
+  let accountCounter = 0;
+  function connect(data: Fixture, i: number) {
+    const n = accountCounter++;
+    return handleAccountMessage({
+      userId: data.users[i % data.users.length]!.id,
+      definition: data.definition,
+      message: {
+        type: "account",
         data: {
-          clientId: `bench-app-${i}`,
-          name: `Bench app ${i}`,
-          ownerId: owner.id,
-          redirectUris: ["https://bench.example/cb"],
-          allowedScopes: ["integration"],
-          webhookUrl: `http://127.0.0.1:${receiver.port}/hook/${i}`,
-          webhookSecret: encryptAtRest(generateWebhookSecret()),
+          accountId: `acct-${n}`,
+          displayName: `Account ${n}`,
+          settings: {},
+          credentials: { apiKey: randomBytes(8).toString("hex") },
         },
-        select: { id: true },
-      }),
-    ),
-  );
-  const users: { id: string }[] = [];
-  for (let i = 0; i < USERS; i++) {
-    users.push(
-      await prisma.user.create({
-        data: { email: `bench-${i}@example.com`, name: `User ${i}`, passwordHash: "x" },
-        select: { id: true },
+      },
+    });
+  }
+
+  /** Connects `count` integrations, PRODUCERS at a time, optionally paced at `perSecond` events. */
+  async function produce(data: Fixture, count: number, perSecond?: number) {
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: PRODUCERS }, async () => {
+        while (next < count) {
+          const i = next++;
+          if (perSecond) {
+            const due = started + (i / perSecond) * 1000;
+            const wait = due - performance.now();
+            if (wait > 0) await sleep(wait);
+          }
+          await connect(data, i);
+        }
       }),
     );
+    return (performance.now() - started) / 1000;
   }
-  await prisma.oAuthIntegrationGrant.createMany({
-    data: users.flatMap((user) => apps.map((app) => ({ clientId: app.id, userId: user.id, scopes: ["integration"] }))),
-  });
 
-  const expected = EVENTS * APPS;
-  console.log(`Scenario (a): ${EVENTS} events × ${APPS} apps = ${expected} deliveries…`);
-  const started = Date.now();
-  let nextEvent = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (nextEvent < EVENTS) {
-        const i = nextEvent++;
-        await handleAccountMessage({
-          userId: users[i % USERS]!.id,
-          definition,
-          message: {
-            type: "account",
-            data: {
-              accountId: `acct-${i}`,
-              displayName: `Account ${i}`,
-              settings: {},
-              credentials: { apiKey: randomBytes(8).toString("hex") },
-            },
-          },
-        });
-      }
-    }),
-  );
-  const producedSeconds = (Date.now() - started) / 1000;
-
-  const deadline = Date.now() + 15 * 60_000;
-  let delivered = 0;
-  for (;;) {
-    delivered = await prisma.webhookDelivery.count({ where: { status: "SUCCESS" } });
-    if (delivered >= expected || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  async function waitForSuccess(expected: number, deadline = Date.now() + DEADLINE_MS) {
+    for (;;) {
+      const delivered = await prisma.webhookDelivery.count({ where: { status: "SUCCESS" } });
+      if (delivered >= expected || Date.now() > deadline) return delivered;
+      await sleep(100);
+    }
   }
-  const seconds = (Date.now() - started) / 1000;
-  const stats = await receiver.stats();
-  const receipts = new Map(stats.receipts);
-  const rows = await prisma.$queryRaw<{ id: string; createdAt: Date }[]>`
-    SELECT d.id, e."createdAt" FROM "WebhookDelivery" d JOIN "WebhookEvent" e ON e.id = d."eventId" WHERE d.status = 'SUCCESS'`;
-  const latencies = rows
-    .map((row) => (receipts.get(row.id) ?? NaN) - row.createdAt.getTime())
-    .filter((value) => Number.isFinite(value))
-    .sort((a, b) => a - b);
-  const failed = await prisma.webhookDelivery.count({ where: { status: { not: "SUCCESS" } } });
-  const memory = peakMemoryMb(echo.pid!);
+
+  async function measure(startedAt: number) {
+    const stats = await receiver.stats();
+    const receipts = new Map(stats.receipts);
+    const rows = await prisma.$queryRaw<{ id: string; createdAt: Date; completedAt: Date }[]>`
+      SELECT d.id, e."createdAt", d."completedAt" FROM "WebhookDelivery" d JOIN "WebhookEvent" e ON e.id = d."eventId"
+      WHERE d.status = 'SUCCESS'`;
+    const latencies = rows
+      .map((row) => (receipts.get(row.id) ?? NaN) - row.createdAt.getTime())
+      .filter((value) => Number.isFinite(value))
+      .sort((a, b) => a - b);
+    const lastCompleted = Math.max(startedAt, ...rows.map((row) => row.completedAt.getTime()));
+    const attempts = await prisma.deliveryAttempt.count();
+    const errors = await prisma.$queryRaw<{ error: string; count: number }[]>`
+      SELECT left(error, 120) AS error, count(*)::int AS count FROM "DeliveryAttempt" WHERE error IS NOT NULL
+      GROUP BY 1 ORDER BY 2 DESC LIMIT 5`;
+    const notDelivered = await prisma.webhookDelivery.count({ where: { status: { not: "SUCCESS" } } });
+    return {
+      delivered: rows.length,
+      notDelivered,
+      attempts,
+      errors,
+      received: stats.count,
+      duplicates: stats.duplicates,
+      hungRequests: stats.hung,
+      seconds: (lastCompleted - startedAt) / 1000,
+      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+    };
+  }
+
+  async function withEcho<T>(processes: number, body: (pids: number[]) => Promise<T>): Promise<T & { peakMb: number }> {
+    const echoes: EchoProcess[] = [];
+    try {
+      for (let i = 0; i < processes; i++) echoes.push(await startEcho(echoEnv));
+      const result = await body(echoes.map((echo) => echo.pid));
+      return { ...result, peakMb: Math.max(...echoes.map((echo) => memoryMb(echo.pid, "VmHWM"))) };
+    } finally {
+      for (const echo of echoes) await stopEcho(echo);
+    }
+  }
+
+  /** (a), (d) and (e): EVENTS × APPS deliveries as fast as the producers go. */
+  async function burst(processes: number, hanging = 0) {
+    await freshData();
+    const data = await fixture({ apps: APPS, users: USERS, hanging });
+    const expected = EVENTS * (APPS - hanging);
+    return withEcho(processes, async () => {
+      const startedAt = Date.now();
+      const produceSeconds = await produce(data, EVENTS);
+      await waitForSuccess(expected);
+      const measured = await measure(startedAt);
+      return { expected, produceSeconds, ...measured, perSecond: measured.delivered / measured.seconds };
+    });
+  }
+
+  const results: Record<string, unknown> = {};
+  const rows: Record<string, Record<string, string | number>> = {};
+  const row = (
+    name: string,
+    r: {
+      delivered: number;
+      expected: number;
+      perSecond?: number;
+      seconds: number;
+      latencyMs: Record<string, number>;
+      peakMb: number;
+      duplicates: number;
+    },
+  ) => {
+    rows[name] = {
+      delivered: `${r.delivered}/${r.expected}`,
+      "per s": Math.round(r.perSecond ?? r.delivered / r.seconds),
+      ratio: ((r.perSecond ?? r.delivered / r.seconds) / direct.perSecond).toFixed(3),
+      seconds: r.seconds.toFixed(2),
+      "p50 ms": r.latencyMs.p50!,
+      "p95 ms": r.latencyMs.p95!,
+      "p99 ms": r.latencyMs.p99!,
+      "peak MB": Math.round(r.peakMb),
+      dup: r.duplicates,
+    };
+    console.table({ [name]: rows[name] });
+    if ("errors" in r) console.log(`${name} attempt errors:`, JSON.stringify(r.errors));
+  };
+
+  if (SCENARIOS.has("a")) {
+    console.log(`(a) ${EVENTS} events × ${APPS} apps…`);
+    const a = await burst(1);
+    results.a = a;
+    row("(a) burst", a);
+  }
+
+  if (SCENARIOS.has("b")) {
+    const eventsPerSecond = RATE / APPS;
+    const count = Math.round(eventsPerSecond * STEADY_SECONDS);
+    console.log(`(b) ${RATE} deliveries/s for ${STEADY_SECONDS} s (${count} events × ${APPS} apps)…`);
+    await freshData();
+    const data = await fixture({ apps: APPS, users: USERS });
+    const b = await withEcho(1, async ([pid]) => {
+      const memory: { second: number; rssMb: number }[] = [];
+      const startedAt = Date.now();
+      const sampler = setInterval(
+        () => memory.push({ second: Math.round((Date.now() - startedAt) / 1000), rssMb: memoryMb(pid!, "VmRSS") }),
+        5_000,
+      );
+      const produceSeconds = await produce(data, count, eventsPerSecond);
+      const expected = count * APPS;
+      await waitForSuccess(expected);
+      clearInterval(sampler);
+      const measured = await measure(startedAt);
+      return { expected, offeredPerSecond: expected / produceSeconds, produceSeconds, memory, ...measured };
+    });
+    results.b = b;
+    row("(b) steady", { ...b, perSecond: b.delivered / b.seconds });
+    console.log(`(b) Echo RSS every 5 s (MB): ${b.memory.map((m) => Math.round(m.rssMb)).join(" ")}`);
+  }
+
+  if (SCENARIOS.has("c")) {
+    console.log(`(c) one event × ${FANOUT_APPS} apps…`);
+    await freshData();
+    const data = await fixture({ apps: FANOUT_APPS, users: 1 });
+    const c = await withEcho(1, async () => {
+      await sleep(500);
+      const startedAt = Date.now();
+      await connect(data, 0);
+      await waitForSuccess(FANOUT_APPS);
+      const measured = await measure(startedAt);
+      return { expected: FANOUT_APPS, ...measured };
+    });
+    results.c = c;
+    row("(c) fan-out", c);
+  }
+
+  if (SCENARIOS.has("d")) {
+    const hanging = Math.max(1, Math.round(APPS * HANG_FRACTION));
+    console.log(`(d) (a) with ${hanging} of ${APPS} apps hanging until their ${HANG_TIMEOUT_MS} ms timeout…`);
+    const d = await burst(1, hanging);
+    results.d = { ...d, hangingApps: hanging, hangTimeoutMs: HANG_TIMEOUT_MS };
+    row("(d) 10% hang", d);
+  }
+
+  if (SCENARIOS.has("e")) {
+    for (const workers of WORKERS) {
+      console.log(`(e) (a) with ${workers} Echo process(es)…`);
+      const e = await burst(workers);
+      results[`e${workers}`] = { workers, ...e };
+      row(`(e) ${workers} worker(s)`, e);
+    }
+  }
 
   const result = {
     machine: {
@@ -241,42 +438,32 @@ async function main() {
       memoryGb: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
     },
-    direct,
-    scenarioA: {
-      events: EVENTS,
-      apps: APPS,
-      expected,
-      delivered,
-      notDelivered: failed,
-      received: stats.count,
-      duplicates: stats.duplicates,
-      produceSeconds: producedSeconds,
-      seconds,
-      perSecond: delivered / seconds,
-      ratioToDirect: delivered / seconds / direct.perSecond,
-      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
-      serverPeakMemoryMb: memory,
+    knobs: {
+      EVENTS,
+      APPS,
+      DIRECT_REQUESTS,
+      RATE,
+      STEADY_SECONDS,
+      FANOUT_APPS,
+      HANG_FRACTION,
+      HANG_TIMEOUT_MS,
+      WORKERS,
     },
+    direct,
+    results,
   };
-  console.table({
-    "direct POST limit": { "per second": Math.round(direct.perSecond), seconds: direct.seconds.toFixed(1) },
-    "(a) durable deliveries": { "per second": Math.round(result.scenarioA.perSecond), seconds: seconds.toFixed(1) },
-  });
-  console.log(
-    `(a) ${delivered}/${expected} delivered, ${stats.duplicates} duplicates, ratio to direct ${result.scenarioA.ratioToDirect.toFixed(3)}, ` +
-      `latency p50 ${result.scenarioA.latencyMs.p50} ms, p95 ${result.scenarioA.latencyMs.p95} ms, p99 ${result.scenarioA.latencyMs.p99} ms, ` +
-      `server peak memory ${memory.toFixed(0)} MB`,
-  );
+  console.log(`\nDirect-POST limit: ${Math.round(direct.perSecond)}/s`);
+  console.table(rows);
   mkdirSync("bench/results", { recursive: true });
   const file = `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`Wrote ${file}`);
 
   await prisma.$disconnect();
-  echo.kill("SIGTERM");
-  await new Promise((resolve) => echo.once("exit", resolve));
+  await postgres.stop();
   receiver.child.send({ type: "stop" });
-  process.exit(delivered >= expected ? 0 : 1);
+  rmSync(workDir, { recursive: true, force: true });
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {
