@@ -4,6 +4,8 @@ import { AbortTaskRunError } from "@trigger.dev/sdk";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Database } from "~/db.server";
+import type { EmbeddedExecutors, ExecutorOutcome } from "./embedded-executors.server";
+import { GroupCommit } from "./group-commit.server";
 import type { LoadedTask, TaskCatalog } from "./task-catalog.server";
 import { TASK_RUN_CHANNEL } from "./task-runs.server";
 
@@ -28,6 +30,12 @@ export type EngineOptions = {
   claimBatchSize?: number;
   /** On stop, how long running attempts may take to finish before their leases are released. */
   shutdownGraceMs?: number;
+  /**
+   * Embedded-only implementations of some tasks that batch their database work with other
+   * runs (see embedded-executors.server.ts); by default the built-in ones. Pass an empty map
+   * to run every task's own `run`.
+   */
+  executors?: EmbeddedExecutors;
 };
 
 type ClaimedRun = {
@@ -42,11 +50,17 @@ type ClaimedRun = {
 type QueueState = {
   name: string;
   limit: number;
+  /** Smallest `concurrency.perKey` of the queue's tasks, if any: a limit per concurrencyKey. */
+  perKey: number | undefined;
   taskIds: string[];
   inFlight: Map<string, AbortController>;
   wake: () => void;
-  waiting: Promise<void> | undefined;
+  /** A wake-up that came while the loop was busy: the next sleep returns at once. */
+  woken: boolean;
 };
+
+/** How many due runs a claim looks at beyond the ones it takes, to skip keys at their limit. */
+const CLAIM_SCAN_FACTOR = 10;
 
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 4000);
@@ -71,6 +85,9 @@ export class EmbeddedTaskEngine {
   private heartbeat: NodeJS.Timeout | undefined;
   private listener: pg.Client | undefined;
   private readonly executions = new Set<Promise<void>>();
+  private executors: EmbeddedExecutors = new Map();
+  /** Successful runs are marked COMPLETED together, one statement per batch. */
+  private readonly completions = new GroupCommit<string, void>((ids) => this.completeRuns(ids));
 
   constructor(
     private readonly catalog: TaskCatalog,
@@ -87,12 +104,15 @@ export class EmbeddedTaskEngine {
       const queue: QueueState = byQueue.get(task.queueName) ?? {
         name: task.queueName,
         limit: task.concurrencyLimit,
+        perKey: undefined,
         taskIds: [],
         inFlight: new Map(),
         wake: () => undefined,
-        waiting: undefined,
+        woken: false,
       };
       queue.limit = Math.min(queue.limit, task.concurrencyLimit);
+      if (task.concurrencyPerKey !== undefined)
+        queue.perKey = Math.min(queue.perKey ?? Infinity, task.concurrencyPerKey);
       queue.taskIds.push(task.id);
       byQueue.set(task.queueName, queue);
     }
@@ -102,6 +122,7 @@ export class EmbeddedTaskEngine {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.executors = this.options.executors ?? (await import("./embedded-executors.server")).defaultEmbeddedExecutors();
     this.listener = new pg.Client({ connectionString: this.options.databaseUrl });
     this.listener.on("notification", () => this.wakeAll());
     // A lost LISTEN connection only costs latency: polling still finds every run.
@@ -147,9 +168,17 @@ export class EmbeddedTaskEngine {
 
   private sleep(queue: QueueState, ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (queue.woken || !this.running) {
+        queue.woken = false;
+        resolve();
+        return;
+      }
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
+        queue.wake = () => {
+          queue.woken = true;
+        };
         resolve();
       }
       queue.wake = done;
@@ -157,10 +186,17 @@ export class EmbeddedTaskEngine {
   }
 
   private async runQueue(queue: QueueState): Promise<void> {
+    // A wake-up that arrives while the loop claims must not be lost (it would cost a poll interval).
+    queue.wake = () => {
+      queue.woken = true;
+    };
+    // Claiming is a transaction: with runs in flight, wait until a useful number of slots is free.
+    const minClaim = Math.max(1, Math.min(this.claimBatchSize, Math.floor(queue.limit / 4)));
     while (this.running) {
+      queue.woken = false;
       const free = queue.limit - queue.inFlight.size;
       let claimed: ClaimedRun[] = [];
-      if (free > 0) {
+      if (free >= minClaim || (free > 0 && queue.inFlight.size === 0)) {
         try {
           claimed = await this.claim(queue, Math.min(free, this.claimBatchSize));
         } catch (error) {
@@ -170,35 +206,53 @@ export class EmbeddedTaskEngine {
         }
       }
       for (const run of claimed) this.execute(queue, run);
-      if (claimed.length === 0 || claimed.length === free) {
+      if (claimed.length === 0 || claimed.length === free || free < minClaim) {
         await this.sleep(queue, this.pollIntervalMs);
       }
     }
   }
 
-  /** Claims due runs (and runs whose lease expired) without exceeding the queue's limit across all workers. */
+  /**
+   * Claims due runs (and runs whose lease expired) without exceeding the queue's limit across
+   * all workers, nor `perKey` runs of one concurrencyKey: a key at its limit (a receiver that
+   * hangs) is skipped, and the runs behind it go ahead.
+   */
   private claim(queue: QueueState, wanted: number): Promise<ClaimedRun[]> {
     const leaseSeconds = this.leaseMs / 1000;
+    const perKey = queue.perKey ?? queue.limit;
+    const scan = wanted * CLAIM_SCAN_FACTOR;
     return this.options.db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`echo-task-queue:${queue.name}`}))`;
-      const counts = await tx.$queryRaw<{ running: number }[]>`
-        SELECT count(*)::int AS running FROM "TaskRun"
-        WHERE "taskId" = ANY(${queue.taskIds}::text[]) AND status = 'EXECUTING' AND "lockedUntil" > now()`;
-      const limit = Math.min(wanted, queue.limit - (counts[0]?.running ?? 0));
-      if (limit <= 0) return [];
       return tx.$queryRaw<ClaimedRun[]>`
+        WITH running AS (
+          SELECT "concurrencyKey" AS key, count(*)::int AS n FROM "TaskRun"
+          WHERE "taskId" = ANY(${queue.taskIds}::text[]) AND status = 'EXECUTING' AND "lockedUntil" > now()
+          GROUP BY 1
+        ), budget AS (
+          SELECT GREATEST(0, LEAST(${wanted}::int, ${queue.limit}::int - COALESCE((SELECT sum(n) FROM running), 0)::int)) AS n
+        ), due AS (
+          (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
+           WHERE status = 'QUEUED' AND "runAt" <= now() AND "taskId" = ANY(${queue.taskIds}::text[])
+             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${perKey}::int)
+           ORDER BY "runAt" LIMIT ${scan}::int)
+          UNION ALL
+          (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
+           WHERE status = 'EXECUTING' AND "lockedUntil" <= now() AND "taskId" = ANY(${queue.taskIds}::text[])
+             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${perKey}::int)
+           ORDER BY "lockedUntil" LIMIT ${scan}::int)
+        ), ranked AS (
+          SELECT due.id, due."runAt",
+                 row_number() OVER (PARTITION BY due.key ORDER BY due."runAt") + COALESCE(r.n, 0) AS slot
+          FROM due LEFT JOIN running r ON r.key IS NOT DISTINCT FROM due.key
+        ), picked AS (
+          SELECT id FROM ranked WHERE slot <= ${perKey}::int ORDER BY "runAt" LIMIT (SELECT n FROM budget)
+        )
         UPDATE "TaskRun" AS r
         SET status = 'EXECUTING', attempt = r.attempt + 1, "lockedBy" = ${this.workerId},
             "lockedUntil" = now() + make_interval(secs => ${leaseSeconds}), "updatedAt" = now()
-        FROM (
-          SELECT id FROM "TaskRun"
-          WHERE "taskId" = ANY(${queue.taskIds}::text[])
-            AND ((status = 'QUEUED' AND "runAt" <= now()) OR (status = 'EXECUTING' AND "lockedUntil" <= now()))
-          ORDER BY "runAt"
-          LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED
-        ) AS due
-        WHERE r.id = due.id
+        FROM picked
+        WHERE r.id = picked.id
+          AND ((r.status = 'QUEUED' AND r."runAt" <= now()) OR (r.status = 'EXECUTING' AND r."lockedUntil" <= now()))
         RETURNING r.id, r."taskId", r.payload, r.attempt, r."createdAt", r."idempotencyKey"`;
     });
   }
@@ -251,15 +305,46 @@ export class EmbeddedTaskEngine {
         )
       : undefined;
     try {
+      const executor = this.executors.get(task.id);
+      if (executor) {
+        const outcome = await executor(run.payload, { signal: controller.signal });
+        await this.settle(task, run, ctx, controller.signal, outcome);
+        return;
+      }
       await task.run(run.payload, { ctx, signal: controller.signal });
-      await this.options.db.$executeRaw`
-        UPDATE "TaskRun" SET status = 'COMPLETED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = NULL, "updatedAt" = now()
-        WHERE id = ${run.id} AND "lockedBy" = ${this.workerId}`;
+      await this.completions.add(run.id);
     } catch (error) {
       await this.handleError(task, run, ctx, controller.signal, error);
     } finally {
       clearTimeout(maxDuration);
     }
+  }
+
+  /** Applies an executor's outcome exactly as the task's own run + catchError would have. */
+  private async settle(
+    task: LoadedTask,
+    run: ClaimedRun,
+    ctx: ReturnType<EmbeddedTaskEngine["context"]>,
+    signal: AbortSignal,
+    outcome: ExecutorOutcome,
+  ): Promise<void> {
+    const maxAttempts = (task.retry ?? DEFAULT_TASK_RETRY).maxAttempts ?? DEFAULT_TASK_RETRY.maxAttempts ?? 3;
+    if (outcome.kind === "completed") return this.completions.add(run.id);
+    if (outcome.kind === "abort")
+      return this.handleError(task, run, ctx, signal, new AbortTaskRunError(outcome.reason));
+    if (run.attempt >= maxAttempts) return this.handleError(task, run, ctx, signal, new Error(outcome.reason));
+    const delaySeconds = Math.max(0, outcome.retryAt.getTime() - Date.now()) / 1000;
+    await this.options.db.$executeRaw`
+      UPDATE "TaskRun" SET status = 'QUEUED', "runAt" = now() + make_interval(secs => ${delaySeconds}),
+        "lockedUntil" = NULL, "lockedBy" = NULL, "lastError" = ${outcome.reason}, "updatedAt" = now()
+      WHERE id = ${run.id} AND "lockedBy" = ${this.workerId}`;
+  }
+
+  private async completeRuns(ids: string[]): Promise<void[]> {
+    await this.options.db.$executeRaw`
+      UPDATE "TaskRun" SET status = 'COMPLETED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = NULL, "updatedAt" = now()
+      WHERE id = ANY(${ids}::text[]) AND "lockedBy" = ${this.workerId}`;
+    return ids.map(() => undefined);
   }
 
   private async handleError(

@@ -9,6 +9,8 @@ export type LoadedTask = {
   id: string;
   queueName: string;
   concurrencyLimit: number;
+  /** `concurrency.perKey`: at most this many runs at once per `concurrencyKey` (as on Trigger.dev). */
+  concurrencyPerKey: number | undefined;
   retry: RetryOptions | undefined;
   maxDurationSeconds: number | undefined;
   run: (payload: unknown, params: { ctx: unknown; signal: AbortSignal; init?: unknown }) => Promise<unknown>;
@@ -72,6 +74,7 @@ export async function loadTaskCatalog(files: string[]): Promise<TaskCatalog> {
       id: manifest.id,
       queueName,
       concurrencyLimit: concurrencyLimit ?? DEFAULT_QUEUE_CONCURRENCY,
+      concurrencyPerKey: manifest.concurrency?.inline?.perKey,
       retry: manifest.retry,
       maxDurationSeconds: manifest.maxDuration,
       run: withFunctions.fns.run as LoadedTask["run"],

@@ -1,0 +1,36 @@
+/**
+ * What a run of a task ended with, in the engine's terms: done, again at a time the task
+ * chose, or never again. The engine applies it as it applies the task's own run + catchError.
+ */
+export type ExecutorOutcome =
+  { kind: "completed" } | { kind: "retry"; retryAt: Date; reason: string } | { kind: "abort"; reason: string };
+
+export type EmbeddedExecutor = (payload: unknown, options: { signal: AbortSignal }) => Promise<ExecutorOutcome>;
+
+export type EmbeddedExecutors = Map<string, EmbeddedExecutor>;
+
+/**
+ * Tasks that, on the embedded engine only, run through an implementation that shares its
+ * database round trips with the other runs in flight (group commit) instead of the task's
+ * own `run`. Same rows, same attempt log, same outcomes; Trigger.dev runs the task files.
+ */
+export function defaultEmbeddedExecutors(): EmbeddedExecutors {
+  return new Map<string, EmbeddedExecutor>([
+    [
+      "webhook-delivery",
+      async (payload) => {
+        const { attemptWebhookDeliveryGrouped } = await import("~/services/webhooks/grouped-delivery.server");
+        const result = await attemptWebhookDeliveryGrouped((payload as { deliveryId: string }).deliveryId);
+        // As trigger/webhook-delivery.ts: a retry is thrown with the delivery's own time, a failure aborts.
+        if (result.outcome === "retry")
+          return {
+            kind: "retry",
+            retryAt: result.retryAt,
+            reason: `Delivery will be retried at ${result.retryAt.toISOString()}`,
+          };
+        if (result.outcome === "failed") return { kind: "abort", reason: result.reason };
+        return { kind: "completed" };
+      },
+    ],
+  ]);
+}
