@@ -1,0 +1,387 @@
+import { randomUUID } from "node:crypto";
+import type { Dispatcher } from "undici";
+import { prisma, type Database } from "~/db.server";
+import type { Prisma } from "~/generated/prisma/client";
+import { env } from "~/env.server";
+import { redactHeaders } from "~/lib/webhooks/headers";
+import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
+import { classifyAttempt, computeNextAttemptAt } from "~/lib/webhooks/retry-policy";
+import { buildSignatureHeaders } from "~/lib/webhooks/signing";
+import { logger } from "~/logger.server";
+import { decryptAtRest } from "~/services/encryption.server";
+import { GroupCommit } from "~/services/jobs/group-commit.server";
+import { outboundDispatcher } from "~/services/outbound.server";
+import { attemptWebhookDelivery, USER_AGENT, type DeliveryAttemptResult } from "./deliver-webhook.server";
+import { sendWebhook, type SendResult } from "./http-sender.server";
+
+/**
+ * attemptWebhookDelivery (deliver-webhook.server.ts) for the embedded engine's hot path: the
+ * same claim, signatures, POST, attempt row and state change, but the database work of every
+ * delivery in flight in this process goes in shared statements (group commit): one claim
+ * statement (which also reads the app's settings) and one statement that writes the attempts
+ * and the new states. Only deliveries to OAuth apps take this path; anything else (an
+ * endpoint, a row another run holds, a finished one) goes through attemptWebhookDelivery.
+ */
+
+type ClaimedRow = {
+  id: string;
+  eventId: string;
+  oauthClientId: string;
+  eventType: string;
+  url: string;
+  body: string;
+  attemptCount: number;
+  maxAttempts: number;
+  previousStatus: string;
+  previousLockedUntil: Date | null;
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  previousWebhookSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  webhookTimeoutMs: number;
+  webhookRetryBaseDelayMs: number | null;
+  webhookDisabledAt: Date | null;
+  webhookDisabledReason: string | null;
+  webhookFailingSince: Date | null;
+  deletedAt: Date | null;
+};
+
+type HealthChange =
+  | { clientId: string; kind: "recovered" }
+  | { clientId: string; kind: "failing"; failingSince: Date; disable: { at: Date; reason: string } | null };
+
+type AttemptRecord = {
+  deliveryId: string;
+  attemptNumber: number;
+  startedAt: Date;
+  durationMs: number;
+  requestUrl: string;
+  requestHeaders: Record<string, string>;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  responseBody: string | null;
+  error: string | null;
+  nextAttemptAt: Date | null;
+  status: "SUCCESS" | "RETRYING" | "FAILED";
+  completedAt: Date | null;
+  health: HealthChange | null;
+};
+
+type Recorded = { ok: true } | { ok: false; error: unknown };
+
+const SECRET_CACHE_MS = 60_000;
+const SECRET_CACHE_MAX = 10_000;
+/** Keyed by ciphertext: a rotated secret is a new key, so the cache can never sign with an old one. */
+const secretCache = new Map<string, { plaintext: string; expiresAt: number }>();
+
+function decryptCached(ciphertext: string): string {
+  const now = Date.now();
+  const hit = secretCache.get(ciphertext);
+  if (hit && hit.expiresAt > now) return hit.plaintext;
+  const plaintext = decryptAtRest(ciphertext);
+  if (secretCache.size >= SECRET_CACHE_MAX) secretCache.clear();
+  secretCache.set(ciphertext, { plaintext, expiresAt: now + SECRET_CACHE_MS });
+  return plaintext;
+}
+
+async function claimDeliveries(db: Database, requested: string[]): Promise<(ClaimedRow | null)[]> {
+  const ids = [...new Set(requested)];
+  // Rows are locked in id order, so two claims running at once cannot deadlock.
+  const rows = await db.$queryRaw<ClaimedRow[]>`
+    WITH previous AS (
+      SELECT d.id, d.status, d."lockedUntil" FROM "WebhookDelivery" d
+      WHERE d.id = ANY(${ids}::text[]) AND d."oauthClientId" IS NOT NULL
+      ORDER BY d.id
+      FOR UPDATE
+    )
+    UPDATE "WebhookDelivery" AS d
+    SET status = 'SENDING', "attemptCount" = d."attemptCount" + 1,
+        "lockedUntil" = now() + make_interval(secs => ((c."webhookTimeoutMs" + 5000) / 1000.0)::float8),
+        "updatedAt" = now()
+    FROM previous, "OAuthClient" c
+    WHERE d.id = previous.id AND c.id = d."oauthClientId"
+      AND (previous.status IN ('PENDING', 'RETRYING')
+           OR (previous.status = 'SENDING' AND (previous."lockedUntil" IS NULL OR previous."lockedUntil" <= now())))
+    RETURNING d.id, d."eventId", d."oauthClientId", d."eventType", d.url, d.body, d."attemptCount", d."maxAttempts",
+              previous.status::text AS "previousStatus", previous."lockedUntil" AS "previousLockedUntil",
+              c."webhookUrl", c."webhookSecret", c."previousWebhookSecret", c."previousSecretExpiresAt",
+              c."webhookTimeoutMs", c."webhookRetryBaseDelayMs", c."webhookDisabledAt", c."webhookDisabledReason",
+              c."webhookFailingSince", c."deletedAt"`;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  // The same delivery twice in one batch (two runs for it): only the first sends.
+  return requested.map((id) => {
+    const row = byId.get(id) ?? null;
+    byId.delete(id);
+    return row;
+  });
+}
+
+const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+
+function recordStatement(db: Database, records: AttemptRecord[]) {
+  const column = <T>(pick: (record: AttemptRecord) => T) => records.map(pick);
+  // Times travel as epoch milliseconds and are stored as Prisma stores them: UTC, millisecond precision.
+  return db.$executeRaw`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${column(() => randomUUID())}::text[], ${column((r) => r.deliveryId)}::text[],
+        ${column((r) => String(r.attemptNumber))}::text[], ${column((r) => String(r.startedAt.getTime()))}::text[],
+        ${column((r) => String(r.durationMs))}::text[], ${column((r) => r.requestUrl)}::text[],
+        ${column((r) => JSON.stringify(r.requestHeaders))}::text[], ${column((r) => text(r.responseStatus))}::text[],
+        ${column((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null))}::text[],
+        ${column((r) => r.responseBody)}::text[], ${column((r) => r.error)}::text[],
+        ${column((r) => text(r.nextAttemptAt?.getTime()))}::text[], ${column((r) => r.status)}::text[],
+        ${column((r) => text(r.completedAt?.getTime()))}::text[]
+      ) AS t(attempt_id, delivery_id, attempt_number, started_ms, duration_ms, request_url, request_headers,
+             response_status, response_headers, response_body, error, next_ms, state, completed_ms)
+    ), attempts AS (
+      INSERT INTO "DeliveryAttempt" (id, "deliveryId", "attemptNumber", "startedAt", "durationMs", "requestUrl",
+        "requestHeaders", "responseStatus", "responseHeaders", "responseBody", error, "nextAttemptAt")
+      SELECT attempt_id, delivery_id, attempt_number::int, to_timestamp(started_ms::float8 / 1000) AT TIME ZONE 'UTC',
+        duration_ms::int, request_url, request_headers::jsonb, response_status::int, response_headers::jsonb,
+        response_body, error, to_timestamp(next_ms::float8 / 1000) AT TIME ZONE 'UTC'
+      FROM input
+    )
+    UPDATE "WebhookDelivery" AS d
+    SET status = input.state::"WebhookDeliveryStatus", "lastStatusCode" = input.response_status::int,
+        "lastError" = CASE WHEN input.state = 'SUCCESS' THEN NULL ELSE input.error END,
+        "nextAttemptAt" = to_timestamp(input.next_ms::float8 / 1000) AT TIME ZONE 'UTC', "lockedUntil" = NULL,
+        "completedAt" = to_timestamp(input.completed_ms::float8 / 1000) AT TIME ZONE 'UTC', "updatedAt" = now()
+    FROM input
+    WHERE d.id = input.delivery_id`;
+}
+
+function healthStatements(db: Database, records: AttemptRecord[]): Prisma.PrismaPromise<unknown>[] {
+  // Per app, the last change in the batch is the app's state now.
+  const latest = new Map<string, HealthChange>();
+  for (const record of records) if (record.health) latest.set(record.health.clientId, record.health);
+  return [...latest.values()].map((change) =>
+    change.kind === "recovered"
+      ? db.oAuthClient.updateMany({
+          where: { id: change.clientId, webhookFailingSince: { not: null } },
+          data: { webhookFailingSince: null },
+        })
+      : db.oAuthClient.updateMany({
+          where: { id: change.clientId },
+          data: {
+            webhookFailingSince: change.failingSince,
+            ...(change.disable
+              ? { webhookDisabledAt: change.disable.at, webhookDisabledReason: change.disable.reason }
+              : {}),
+          },
+        }),
+  );
+}
+
+async function recordAttempts(db: Database, records: AttemptRecord[]): Promise<Recorded[]> {
+  const write = (batch: AttemptRecord[]) =>
+    db.$transaction([recordStatement(db, batch), ...healthStatements(db, batch)]);
+  try {
+    await write(records);
+    return records.map(() => ({ ok: true }));
+  } catch (error) {
+    if (records.length === 1) return [{ ok: false, error }];
+    // One bad row must not fail the others: write them one by one.
+    return Promise.all(
+      records.map((record) =>
+        write([record]).then(
+          (): Recorded => ({ ok: true }),
+          (recordError: unknown): Recorded => ({ ok: false, error: recordError }),
+        ),
+      ),
+    );
+  }
+}
+
+type Groups = {
+  claims: GroupCommit<string, ClaimedRow | null>;
+  records: GroupCommit<AttemptRecord, Recorded>;
+};
+const groupsByDb = new WeakMap<Database, Groups>();
+
+function groupsFor(db: Database): Groups {
+  let groups = groupsByDb.get(db);
+  if (!groups) {
+    groups = {
+      claims: new GroupCommit((ids) => claimDeliveries(db, ids), { maxBatch: 500 }),
+      records: new GroupCommit((records) => recordAttempts(db, records), { maxBatch: 500 }),
+    };
+    groupsByDb.set(db, groups);
+  }
+  return groups;
+}
+
+function signingSecrets(row: ClaimedRow): string[] {
+  const secrets: string[] = [];
+  if (row.webhookSecret) secrets.push(decryptCached(row.webhookSecret));
+  // During a rotation's grace period the old secret signs too, so receivers can switch at leisure.
+  if (row.previousWebhookSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > new Date()) {
+    secrets.push(decryptCached(row.previousWebhookSecret));
+  }
+  return secrets;
+}
+
+export async function attemptWebhookDeliveryGrouped(
+  deliveryId: string,
+  { db = prisma, dispatcher = outboundDispatcher() }: { db?: Database; dispatcher?: Dispatcher } = {},
+): Promise<DeliveryAttemptResult> {
+  const groups = groupsFor(db);
+  const claimed = await groups.claims.add(deliveryId);
+  if (!claimed) return attemptWebhookDelivery(deliveryId, { db, dispatcher });
+
+  const disabledReason = claimed.deletedAt
+    ? "The OAuth app was deleted."
+    : claimed.webhookDisabledAt
+      ? `The app's webhook is disabled: ${claimed.webhookDisabledReason ?? "no reason recorded"}`
+      : !claimed.webhookUrl
+        ? "The app no longer has a webhook URL."
+        : null;
+  const failingSince = claimed.webhookFailingSince;
+  const timeoutMs = claimed.webhookTimeoutMs;
+
+  const attemptNumber = claimed.attemptCount;
+  if (claimed.previousStatus === "SENDING" && attemptNumber > 1) {
+    // The previous attempt's worker died mid-send: record it, so the log shows every try.
+    await db.deliveryAttempt.createMany({
+      data: [
+        {
+          deliveryId: claimed.id,
+          attemptNumber: attemptNumber - 1,
+          startedAt: claimed.previousLockedUntil ?? new Date(),
+          durationMs: 0,
+          requestUrl: claimed.url,
+          requestHeaders: {},
+          error:
+            "The worker stopped during this attempt (crash or restart); its outcome is unknown, so Echo sent it again.",
+        },
+      ],
+      skipDuplicates: true,
+    });
+  }
+  const startedAt = new Date();
+  const timestamp = Math.floor(startedAt.getTime() / 1000);
+  const url = claimed.webhookUrl ?? claimed.url;
+  let signingError: string | null = null;
+  let signatureHeaders: Record<string, string> = {};
+  // As in attemptWebhookDelivery, a secret that cannot be decrypted throws (the engine retries).
+  const secrets = signingSecrets(claimed);
+  if (secrets.length > 0) {
+    try {
+      signatureHeaders = { ...buildSignatureHeaders({ body: claimed.body, id: claimed.id, timestamp, secrets }) };
+    } catch (error) {
+      // Never send unsigned what should be signed: a broken secret fails the delivery, visibly.
+      signingError = `The webhook secret could not sign this delivery (${error instanceof Error ? error.message : String(error)}); rotate the secret.`;
+    }
+  }
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": USER_AGENT,
+    "x-webhook-delivery": claimed.id,
+    "x-webhook-event": claimed.eventType,
+    ...signatureHeaders,
+  };
+
+  const refusedLiteral = checkLiteralDestination(url, env.OUTBOUND_ALLOWED_HOSTS);
+  const blockedReason = disabledReason ?? signingError;
+  const result: SendResult = blockedReason
+    ? { kind: "connection_error", error: blockedReason, durationMs: 0 }
+    : refusedLiteral
+      ? { kind: "refused_address", error: refusedLiteral.message, durationMs: 0 }
+      : await sendWebhook(dispatcher, { url, headers, body: claimed.body, timeoutMs });
+
+  const verdict = blockedReason
+    ? ({ kind: "permanent", disableEndpoint: false } as const)
+    : classifyAttempt(
+        result.kind === "response"
+          ? { status: result.status }
+          : {
+              error:
+                result.kind === "timeout"
+                  ? "timeout"
+                  : result.kind === "refused_address"
+                    ? "refused_address"
+                    : "connection",
+            },
+      );
+  const retryAfter = result.kind === "response" ? result.headers["retry-after"] : undefined;
+  const nextAttemptAt =
+    verdict.kind === "retryable"
+      ? computeNextAttemptAt({
+          attemptNumber,
+          maxAttempts: claimed.maxAttempts,
+          baseDelayMs: claimed.webhookRetryBaseDelayMs ?? undefined,
+          retryAfter,
+          now: new Date(),
+        })
+      : null;
+
+  const status = verdict.kind === "success" ? "SUCCESS" : nextAttemptAt ? "RETRYING" : "FAILED";
+  const statusCode = result.kind === "response" ? result.status : null;
+  const error =
+    (result.kind === "response" ? null : result.error) ??
+    (verdict.kind === "success"
+      ? null
+      : `HTTP ${statusCode}${status === "FAILED" && verdict.kind === "permanent" ? " (not retried)" : ""}`);
+  const disableReason =
+    verdict.kind === "permanent" && verdict.disableEndpoint
+      ? `The receiver answered 410 Gone on ${startedAt.toISOString()}.`
+      : failingSince &&
+          status !== "SUCCESS" &&
+          startedAt.getTime() - failingSince.getTime() > env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000
+        ? `Every delivery failed for more than ${env.WEBHOOK_DISABLE_AFTER_HOURS} hours (since ${failingSince.toISOString()}).`
+        : null;
+
+  // The app's health row changes only when its state does (see attemptWebhookDelivery).
+  const health: HealthChange | null = disabledReason
+    ? null
+    : status === "SUCCESS" && failingSince
+      ? { clientId: claimed.oauthClientId, kind: "recovered" }
+      : status !== "SUCCESS" && (!failingSince || disableReason)
+        ? {
+            clientId: claimed.oauthClientId,
+            kind: "failing",
+            failingSince: failingSince ?? startedAt,
+            disable: disableReason ? { at: startedAt, reason: disableReason } : null,
+          }
+        : null;
+
+  const recorded = await groups.records.add({
+    deliveryId: claimed.id,
+    attemptNumber,
+    startedAt,
+    durationMs: result.durationMs,
+    requestUrl: url,
+    requestHeaders: redactHeaders(headers),
+    responseStatus: statusCode,
+    // Receivers' Set-Cookie and the like do not belong in a log others can read.
+    responseHeaders: result.kind === "response" ? redactHeaders(result.headers) : null,
+    responseBody: result.kind === "response" ? result.body : null,
+    error,
+    nextAttemptAt,
+    status,
+    completedAt: status === "RETRYING" ? null : new Date(),
+    health,
+  });
+  if (!recorded.ok) throw recorded.error;
+
+  logger.info(
+    {
+      event: claimed.eventType,
+      eventId: claimed.eventId,
+      deliveryId: claimed.id,
+      oauthClientId: claimed.oauthClientId,
+      attempt: attemptNumber,
+      status,
+      statusCode,
+      durationMs: result.durationMs,
+      error: error ?? undefined,
+    },
+    "Webhook delivery attempt",
+  );
+  if (disableReason)
+    logger.warn({ oauthClientId: claimed.oauthClientId, reason: disableReason }, "Webhook target disabled");
+
+  if (status === "SUCCESS") return { outcome: "delivered", status: statusCode ?? 0 };
+  if (status === "RETRYING" && nextAttemptAt) return { outcome: "retry", retryAt: nextAttemptAt };
+  return { outcome: "failed", reason: error ?? "failed" };
+}
