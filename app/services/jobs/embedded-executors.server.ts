@@ -1,3 +1,5 @@
+import { GroupCommit } from "./group-commit.server";
+
 /**
  * What a run of a task ended with, in the engine's terms: done, again at a time the task
  * chose, or never again. The engine applies it as it applies the task's own run + catchError.
@@ -9,6 +11,19 @@ export type EmbeddedExecutor = (payload: unknown, options: { signal: AbortSignal
 
 export type EmbeddedExecutors = Map<string, EmbeddedExecutor>;
 
+let fanOuts: GroupCommit<string, { deliveries: number } | Error> | undefined;
+
+/** Fan-out runs in flight together share their statements (see fanOutEvents). */
+async function fanOutGrouped(payload: unknown): Promise<ExecutorOutcome> {
+  const { fanOutEvents, EventNotFoundError } = await import("~/services/webhooks/integration-fanout.server");
+  fanOuts ??= new GroupCommit((eventIds) => fanOutEvents(eventIds), { maxBatch: 200 });
+  const result = await fanOuts.add((payload as { eventId: string }).eventId);
+  // As the fan-out tasks do: an event that does not exist will not appear by retrying.
+  if (result instanceof EventNotFoundError) return { kind: "abort", reason: result.message };
+  if (result instanceof Error) throw result;
+  return { kind: "completed" };
+}
+
 /**
  * Tasks that, on the embedded engine only, run through an implementation that shares its
  * database round trips with the other runs in flight (group commit) instead of the task's
@@ -16,6 +31,8 @@ export type EmbeddedExecutors = Map<string, EmbeddedExecutor>;
  */
 export function defaultEmbeddedExecutors(): EmbeddedExecutors {
   return new Map<string, EmbeddedExecutor>([
+    ["oauth-integration-webhook-delivery", fanOutGrouped],
+    ["webhook-event-fanout", fanOutGrouped],
     [
       "webhook-delivery",
       async (payload) => {

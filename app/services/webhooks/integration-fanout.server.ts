@@ -37,52 +37,78 @@ type NewDelivery = {
  * retried on its own, so one failing receiver never causes a re-send to the others.
  */
 export async function fanOutEvent(eventId: string, db: Database = prisma): Promise<{ deliveries: number }> {
-  const event = await db.webhookEvent.findUnique({
-    where: { id: eventId },
+  const [result] = await fanOutEvents([eventId], db);
+  if (result instanceof EventNotFoundError) throw result;
+  return result!;
+}
+
+/**
+ * fanOutEvent for many events at once, as the embedded engine runs them: the events, the new
+ * deliveries, the open ones and their runs each take one statement for the whole batch (the
+ * recipients are still looked up per event). A missing event is an EventNotFoundError in its place.
+ */
+export async function fanOutEvents(
+  eventIds: string[],
+  db: Database = prisma,
+): Promise<({ deliveries: number } | EventNotFoundError)[]> {
+  const found = await db.webhookEvent.findMany({
+    where: { id: { in: eventIds } },
     select: { id: true, type: true, userId: true, source: true, payload: true, createdAt: true },
   });
-  if (!event) throw new EventNotFoundError(eventId);
-  if (!event.userId) return { deliveries: 0 };
+  const byId = new Map(found.map((event) => [event.id, event]));
+  const events = [...byId.values()].filter((event) => event.userId);
 
-  const deliveries: NewDelivery[] = [];
-  if (OAUTH_APP_EVENT_TYPES.has(event.type)) {
-    // The exact bytes every attempt signs and sends, fixed once.
-    const body = serializeIntegrationPayload(event.payload);
-    for (const client of await findIntegrationRecipients(db, event.userId)) {
-      deliveries.push({
-        id: randomUUID(),
-        eventId: event.id,
-        oauthClientId: client.id,
-        eventType: event.type,
-        url: client.webhookUrl as string,
-        body,
-        maxAttempts: client.webhookMaxRetries + 1,
-      });
-    }
-  }
-  // A test event goes only to the endpoint it was sent to (see sendTestEvent), never fanned out.
-  if (event.type !== "webhook.test") {
-    for (const endpoint of await findEndpointRecipients(db, { userId: event.userId, eventType: event.type })) {
-      deliveries.push({
-        id: randomUUID(),
-        eventId: event.id,
-        endpointId: endpoint.id,
-        eventType: event.type,
-        url: endpoint.url,
-        body: serializeEndpointEnvelope({ event, endpoint }),
-        maxAttempts: endpoint.maxRetries + 1,
-      });
-    }
-  }
+  const perEvent = await Promise.all(
+    events.map(async (event) => {
+      const userId = event.userId as string;
+      const deliveries: NewDelivery[] = [];
+      if (OAUTH_APP_EVENT_TYPES.has(event.type)) {
+        // The exact bytes every attempt signs and sends, fixed once.
+        const body = serializeIntegrationPayload(event.payload);
+        for (const client of await findIntegrationRecipients(db, userId)) {
+          deliveries.push({
+            id: randomUUID(),
+            eventId: event.id,
+            oauthClientId: client.id,
+            eventType: event.type,
+            url: client.webhookUrl as string,
+            body,
+            maxAttempts: client.webhookMaxRetries + 1,
+          });
+        }
+      }
+      // A test event goes only to the endpoint it was sent to (see sendTestEvent), never fanned out.
+      if (event.type !== "webhook.test") {
+        for (const endpoint of await findEndpointRecipients(db, { userId, eventType: event.type })) {
+          deliveries.push({
+            id: randomUUID(),
+            eventId: event.id,
+            endpointId: endpoint.id,
+            eventType: event.type,
+            url: endpoint.url,
+            body: serializeEndpointEnvelope({ event, endpoint }),
+            maxAttempts: endpoint.maxRetries + 1,
+          });
+        }
+      }
+      return deliveries;
+    }),
+  );
+  const deliveries = perEvent.flat();
   if (deliveries.length > 0) await db.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });
 
-  const open = await db.webhookDelivery.findMany({
-    where: { eventId: event.id, status: { in: ["PENDING", "RETRYING"] } },
-    select: { id: true, oauthClientId: true, endpointId: true },
-  });
-  await triggerDeliveryRuns(open);
-  logger.info({ eventId: event.id, event: event.type, recipients: deliveries.length }, "Event fanned out");
-  return { deliveries: deliveries.length };
+  if (events.length > 0) {
+    const open = await db.webhookDelivery.findMany({
+      where: { eventId: { in: events.map((event) => event.id) }, status: { in: ["PENDING", "RETRYING"] } },
+      select: { id: true, oauthClientId: true, endpointId: true },
+    });
+    await triggerDeliveryRuns(open);
+  }
+  const recipients = new Map(events.map((event, i) => [event.id, perEvent[i]!.length]));
+  for (const event of events) {
+    logger.info({ eventId: event.id, event: event.type, recipients: recipients.get(event.id) }, "Event fanned out");
+  }
+  return eventIds.map((id) => (byId.has(id) ? { deliveries: recipients.get(id) ?? 0 } : new EventNotFoundError(id)));
 }
 
 /** Kept under the seed's name: the `oauth-integration-webhook-delivery` task calls it. */
