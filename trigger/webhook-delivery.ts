@@ -17,7 +17,9 @@ class RetryDeliveryError extends Error {
 export const webhookDeliveryTask = task({
   id: "webhook-delivery",
   queue: { name: "webhook-delivery" },
-  concurrency: { total: 100 },
+  // Runs are triggered with the target as concurrencyKey: a receiver that hangs holds at most
+  // a quarter of the slots, and every other target's deliveries keep flowing.
+  concurrency: { total: 100, perKey: 25 },
   retry: { maxAttempts: 20, factor: 2, minTimeoutInMs: 1_000, maxTimeoutInMs: 60_000, randomize: true },
   maxDuration: 330,
   run: async (payload: { deliveryId: string }) => {
