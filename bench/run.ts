@@ -127,7 +127,9 @@ type EchoProcess = { child: ChildProcess; pid: number };
 
 async function startEcho(env: Record<string, string>): Promise<EchoProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
+  // BENCH_PROFILE=1 writes a V8 CPU profile of each Echo process to bench/results/profiles.
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=bench/results/profiles"] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", "server/index.ts"], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "inherit"],
   });
