@@ -31,6 +31,7 @@ const HANG_TIMEOUT_MS = knob("BENCH_HANG_TIMEOUT_MS", 5000);
 const WORKERS = (process.env.BENCH_WORKERS ?? "1,2,4").split(",").map(Number);
 const DEADLINE_MS = knob("BENCH_DEADLINE_SECONDS", 180) * 1000;
 const PRODUCERS = knob("BENCH_PRODUCERS", 16);
+const E_EVENTS = knob("BENCH_E_EVENTS", EVENTS);
 
 type Receiver = {
   child: ChildProcess;
@@ -239,6 +240,7 @@ async function main() {
   }
 
   type Fixture = Awaited<ReturnType<typeof fixture>>;
+  let producerErrors = 0;
   let accountCounter = 0;
   function connect(data: Fixture, i: number) {
     const n = accountCounter++;
@@ -270,7 +272,17 @@ async function main() {
             const wait = due - performance.now();
             if (wait > 0) await sleep(wait);
           }
-          await connect(data, i);
+          // A connect that fails (the machine overloaded, a pool timeout) is tried again, as a user would.
+          for (let tries = 1; ; tries++) {
+            try {
+              await connect(data, i);
+              break;
+            } catch (error) {
+              producerErrors++;
+              if (tries >= 5) throw error;
+              await sleep(100 * tries);
+            }
+          }
         }
       }),
     );
@@ -326,13 +338,13 @@ async function main() {
   }
 
   /** (a), (d) and (e): EVENTS × APPS deliveries as fast as the producers go. */
-  async function burst(processes: number, hanging = 0) {
+  async function burst(processes: number, hanging = 0, events = EVENTS) {
     await freshData();
     const data = await fixture({ apps: APPS, users: USERS, hanging });
-    const expected = EVENTS * (APPS - hanging);
+    const expected = events * (APPS - hanging);
     return withEcho(processes, async () => {
       const startedAt = Date.now();
-      const produceSeconds = await produce(data, EVENTS);
+      const produceSeconds = await produce(data, events);
       await waitForSuccess(expected);
       const measured = await measure(startedAt);
       return { expected, produceSeconds, ...measured, perSecond: measured.delivered / measured.seconds };
@@ -426,8 +438,8 @@ async function main() {
 
   if (SCENARIOS.has("e")) {
     for (const workers of WORKERS) {
-      console.log(`(e) (a) with ${workers} Echo process(es)…`);
-      const e = await burst(workers);
+      console.log(`(e) ${E_EVENTS} events × ${APPS} apps with ${workers} Echo process(es)…`);
+      const e = await burst(workers, 0, E_EVENTS);
       results[`e${workers}`] = { workers, ...e };
       row(`(e) ${workers} worker(s)`, e);
     }
@@ -440,8 +452,10 @@ async function main() {
       memoryGb: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
     },
+    producerErrors,
     knobs: {
       EVENTS,
+      E_EVENTS,
       APPS,
       DIRECT_REQUESTS,
       RATE,
