@@ -174,8 +174,13 @@ function healthStatements(db: Database, records: AttemptRecord[]): Prisma.Prisma
 }
 
 async function recordAttempts(db: Database, records: AttemptRecord[]): Promise<Recorded[]> {
+  // The requests are already sent: wait for a connection rather than lose their outcomes (see recordOutcome
+  // in deliver-webhook.server.ts; Prisma's default gives up starting a transaction after 2 s).
   const write = (batch: AttemptRecord[]) =>
-    db.$transaction([recordStatement(db, batch), ...healthStatements(db, batch)]);
+    db.$transaction([recordStatement(db, batch), ...healthStatements(db, batch)], {
+      maxWait: 30_000,
+      timeout: 30_000,
+    });
   try {
     await write(records);
     return records.map(() => ({ ok: true }));
