@@ -1,0 +1,389 @@
+/**
+ * Every route in app/routes, with how to call it and whose thing it names. One table for
+ * the authorization tests (tests/integration/authorization-table.test.ts), the bad-input
+ * tests (tests/integration/bad-input.test.ts), and a guard (tests/unit/route-table.test.ts)
+ * that fails when a route file, a method or a form intent is missing from it.
+ */
+
+/** Alice's things, created by the test before it runs the table. */
+export type AliceIds = {
+  appId: string;
+  deliveryId: string;
+  endpointId: string;
+  endpointDeliveryId: string;
+  accountId: string;
+  apiKeyId: string;
+};
+
+/**
+ * - `public`: anyone (login, signup, the landing page, OAuth metadata).
+ * - `session`: a signed-in user; anonymous GETs and POSTs are sent to /login.
+ * - `api-key`: the JSON API (`Authorization: Bearer echo_sk_…`); anonymous is a 401 problem.
+ * - `oauth-client`: the OAuth token and revocation endpoints; the caller is an OAuth client.
+ * - `oauth-bearer`: an OAuth access token; anonymous is a 401.
+ */
+export type Access = "public" | "session" | "api-key" | "oauth-client" | "oauth-bearer";
+
+/** Whose thing the request names: one of Alice's, or only the caller's own (lists, create forms). */
+export type Names =
+  | "oauth-app"
+  | "oauth-app-webhook"
+  | "delivery"
+  | "endpoint-delivery"
+  | "endpoint"
+  | "integration"
+  | "api-key"
+  | "grant"
+  | null;
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export type RouteCase = {
+  /** The file in app/routes, without its extension. */
+  file: string;
+  method: Method;
+  /** The form's `intent` field (forms), or the JSON `action` field (API), when the route has several. */
+  intent?: string;
+  access: Access;
+  names: Names;
+  path: (ids: AliceIds) => string;
+  /** Form fields (session/public POSTs, sent urlencoded with the CSRF token) or a JSON body (API). */
+  body?: (ids: AliceIds) => Record<string, unknown>;
+  /** For the bad-input tests: the schema-shaped fields a valid body has (see bad-input.test.ts). */
+  shape?: "oauth-app" | "oauth-app-update" | "webhook-settings" | "api-webhook" | "login" | "signup" | "api-key";
+};
+
+export function isForm(row: RouteCase): boolean {
+  return row.method !== "GET" && (row.access === "session" || row.access === "public");
+}
+
+const appFields = { name: "Bob's now", redirectUris: "https://b.example/cb", allowedScopes: "openid" };
+
+export const ROUTES: RouteCase[] = [
+  // Public pages and metadata.
+  { file: "_index", method: "GET", access: "public", names: null, path: () => "/" },
+  {
+    file: "[.]well-known.oauth-authorization-server",
+    method: "GET",
+    access: "public",
+    names: null,
+    path: () => "/.well-known/oauth-authorization-server",
+  },
+  { file: "login", method: "GET", access: "public", names: null, path: () => "/login" },
+  {
+    file: "login",
+    method: "POST",
+    access: "public",
+    names: null,
+    path: () => "/login",
+    body: () => ({ email: "nobody@example.com", password: "not-the-password" }),
+    shape: "login",
+  },
+  { file: "signup", method: "GET", access: "public", names: null, path: () => "/signup" },
+  {
+    file: "signup",
+    method: "POST",
+    access: "public",
+    names: null,
+    path: () => "/signup",
+    body: () => ({ name: "Mallory", email: "mallory@example.com", password: "a-long-password-1" }),
+    shape: "signup",
+  },
+  { file: "logout", method: "GET", access: "public", names: null, path: () => "/logout" },
+  { file: "logout", method: "POST", access: "public", names: null, path: () => "/logout", body: () => ({}) },
+
+  // The OAuth provider.
+  { file: "oauth.authorize", method: "GET", access: "session", names: null, path: () => "/oauth/authorize" },
+  {
+    file: "oauth.authorize",
+    method: "POST",
+    access: "session",
+    names: null,
+    path: () => "/oauth/authorize",
+    body: () => ({ decision: "approve" }),
+  },
+  {
+    file: "oauth.token",
+    method: "POST",
+    access: "oauth-client",
+    names: null,
+    path: () => "/oauth/token",
+    body: () => ({ grant_type: "authorization_code", code: "nope" }),
+  },
+  { file: "oauth.token", method: "GET", access: "public", names: null, path: () => "/oauth/token" },
+  {
+    file: "oauth.revoke",
+    method: "POST",
+    access: "oauth-client",
+    names: null,
+    path: () => "/oauth/revoke",
+    body: () => ({ token: "nope" }),
+  },
+  { file: "oauth.revoke", method: "GET", access: "public", names: null, path: () => "/oauth/revoke" },
+  { file: "oauth.userinfo", method: "GET", access: "oauth-bearer", names: null, path: () => "/oauth/userinfo" },
+  { file: "oauth.userinfo", method: "POST", access: "oauth-bearer", names: null, path: () => "/oauth/userinfo" },
+
+  // Pages of a signed-in user.
+  { file: "dashboard", method: "GET", access: "session", names: null, path: () => "/dashboard" },
+  { file: "developers.apps._index", method: "GET", access: "session", names: null, path: () => "/developers/apps" },
+  { file: "developers.apps.new", method: "GET", access: "session", names: null, path: () => "/developers/apps/new" },
+  {
+    file: "developers.apps.new",
+    method: "POST",
+    access: "session",
+    names: null,
+    path: () => "/developers/apps/new",
+    body: () => ({ ...appFields, clientType: "CONFIDENTIAL" }),
+    shape: "oauth-app",
+  },
+  {
+    file: "developers.apps.$appId._index",
+    method: "GET",
+    access: "session",
+    names: "oauth-app",
+    path: (ids) => `/developers/apps/${ids.appId}`,
+  },
+  {
+    file: "developers.apps.$appId._index",
+    method: "POST",
+    intent: "update",
+    access: "session",
+    names: "oauth-app",
+    path: (ids) => `/developers/apps/${ids.appId}`,
+    body: () => appFields,
+    shape: "oauth-app-update",
+  },
+  {
+    file: "developers.apps.$appId._index",
+    method: "POST",
+    intent: "rotate-secret",
+    access: "session",
+    names: "oauth-app",
+    path: (ids) => `/developers/apps/${ids.appId}`,
+  },
+  {
+    file: "developers.apps.$appId._index",
+    method: "POST",
+    intent: "delete",
+    access: "session",
+    names: "oauth-app",
+    path: (ids) => `/developers/apps/${ids.appId}`,
+  },
+  {
+    file: "developers.apps.$appId.webhook",
+    method: "GET",
+    access: "session",
+    names: "oauth-app-webhook",
+    path: (ids) => `/developers/apps/${ids.appId}/webhook`,
+  },
+  {
+    file: "developers.apps.$appId.webhook",
+    method: "POST",
+    intent: "save",
+    access: "session",
+    names: "oauth-app-webhook",
+    path: (ids) => `/developers/apps/${ids.appId}/webhook`,
+    body: () => ({ webhookUrl: "https://b.example/steal", maxRetries: "1", timeoutSeconds: "5" }),
+    shape: "webhook-settings",
+  },
+  ...(["rotate-secret", "reveal-secret", "clear-secret"] as const).map((intent): RouteCase => ({
+    file: "developers.apps.$appId.webhook",
+    method: "POST",
+    intent,
+    access: "session",
+    names: "oauth-app-webhook",
+    path: (ids) => `/developers/apps/${ids.appId}/webhook`,
+  })),
+  { file: "integrations._index", method: "GET", access: "session", names: null, path: () => "/integrations" },
+  {
+    file: "integrations._index",
+    method: "POST",
+    intent: "connect-api-key",
+    access: "session",
+    names: null,
+    path: () => "/integrations?index",
+    body: () => ({ slug: "postmark", apiKey: "pm-not-a-valid-token" }),
+  },
+  {
+    file: "integrations._index",
+    method: "POST",
+    intent: "connect-mcp",
+    access: "session",
+    names: null,
+    path: () => "/integrations?index",
+    body: () => ({ slug: "mcp", url: "http://169.254.169.254/latest" }),
+  },
+  {
+    file: "integrations._index",
+    method: "POST",
+    intent: "disconnect",
+    access: "session",
+    names: "integration",
+    path: () => "/integrations?index",
+    body: (ids) => ({ accountId: ids.accountId }),
+  },
+  {
+    file: "integrations.$slug.authorize",
+    method: "GET",
+    // A plain redirect to /integrations, for everyone: connecting starts with the POST.
+    access: "public",
+    names: null,
+    path: () => "/integrations/linear/authorize",
+  },
+  {
+    file: "integrations.$slug.authorize",
+    method: "POST",
+    access: "session",
+    names: null,
+    path: () => "/integrations/no-such-provider/authorize",
+  },
+  {
+    file: "integrations.$slug.callback",
+    method: "GET",
+    access: "session",
+    names: null,
+    path: () => "/integrations/linear/callback?code=x&state=y",
+  },
+  { file: "settings.api-keys", method: "GET", access: "session", names: null, path: () => "/settings/api-keys" },
+  {
+    file: "settings.api-keys",
+    method: "POST",
+    intent: "create",
+    access: "session",
+    names: null,
+    path: () => "/settings/api-keys",
+    body: () => ({ name: "bob's key" }),
+    shape: "api-key",
+  },
+  {
+    file: "settings.api-keys",
+    method: "POST",
+    intent: "revoke",
+    access: "session",
+    names: "api-key",
+    path: () => "/settings/api-keys",
+    body: (ids) => ({ id: ids.apiKeyId }),
+  },
+  {
+    file: "settings.connected-apps",
+    method: "GET",
+    access: "session",
+    names: null,
+    path: () => "/settings/connected-apps",
+  },
+  {
+    file: "settings.connected-apps",
+    method: "POST",
+    intent: "revoke",
+    access: "session",
+    names: "grant",
+    path: () => "/settings/connected-apps",
+    body: (ids) => ({ clientDbId: ids.appId }),
+  },
+  { file: "webhooks._index", method: "GET", access: "session", names: null, path: () => "/webhooks" },
+  {
+    file: "webhooks.deliveries.$deliveryId",
+    method: "GET",
+    access: "session",
+    names: "delivery",
+    path: (ids) => `/webhooks/deliveries/${ids.deliveryId}`,
+  },
+  {
+    file: "webhooks.deliveries.$deliveryId",
+    method: "GET",
+    access: "session",
+    names: "endpoint-delivery",
+    path: (ids) => `/webhooks/deliveries/${ids.endpointDeliveryId}`,
+  },
+  {
+    file: "webhooks.deliveries.$deliveryId",
+    method: "POST",
+    access: "session",
+    names: "delivery",
+    path: (ids) => `/webhooks/deliveries/${ids.deliveryId}`,
+  },
+  {
+    file: "webhooks.deliveries.$deliveryId",
+    method: "POST",
+    access: "session",
+    names: "endpoint-delivery",
+    path: (ids) => `/webhooks/deliveries/${ids.endpointDeliveryId}`,
+  },
+
+  // The JSON API.
+  { file: "api.v1.oauth-apps", method: "GET", access: "api-key", names: null, path: () => "/api/v1/oauth-apps" },
+  {
+    file: "api.v1.oauth-apps",
+    method: "POST",
+    access: "api-key",
+    names: null,
+    path: () => "/api/v1/oauth-apps",
+    body: () => ({
+      name: "Bob's",
+      clientType: "CONFIDENTIAL",
+      redirectUris: ["https://b.example/cb"],
+      allowedScopes: ["openid"],
+    }),
+    shape: "oauth-app",
+  },
+  {
+    file: "api.v1.oauth-apps.$appId",
+    method: "GET",
+    access: "api-key",
+    names: "oauth-app",
+    path: (ids) => `/api/v1/oauth-apps/${ids.appId}`,
+  },
+  {
+    file: "api.v1.oauth-apps.$appId",
+    method: "PATCH",
+    access: "api-key",
+    names: "oauth-app",
+    path: (ids) => `/api/v1/oauth-apps/${ids.appId}`,
+    body: () => ({ name: "Bob's now" }),
+    shape: "oauth-app-update",
+  },
+  {
+    file: "api.v1.oauth-apps.$appId",
+    method: "DELETE",
+    access: "api-key",
+    names: "oauth-app",
+    path: (ids) => `/api/v1/oauth-apps/${ids.appId}`,
+  },
+  {
+    file: "api.v1.oauth-apps.$appId.rotate-secret",
+    method: "POST",
+    access: "api-key",
+    names: "oauth-app",
+    path: (ids) => `/api/v1/oauth-apps/${ids.appId}/rotate-secret`,
+    body: () => ({}),
+  },
+  {
+    file: "api.v1.oauth-apps.$appId.webhook",
+    method: "GET",
+    access: "api-key",
+    names: "oauth-app-webhook",
+    path: (ids) => `/api/v1/oauth-apps/${ids.appId}/webhook`,
+  },
+  {
+    file: "api.v1.oauth-apps.$appId.webhook",
+    method: "PUT",
+    access: "api-key",
+    names: "oauth-app-webhook",
+    path: (ids) => `/api/v1/oauth-apps/${ids.appId}/webhook`,
+    body: () => ({ url: "https://b.example/steal" }),
+    shape: "api-webhook",
+  },
+  ...(["rotate-secret", "reveal-secret", "clear-secret"] as const).map((intent): RouteCase => ({
+    file: "api.v1.oauth-apps.$appId.webhook",
+    method: "POST",
+    intent,
+    access: "api-key",
+    names: "oauth-app-webhook",
+    path: (ids) => `/api/v1/oauth-apps/${ids.appId}/webhook`,
+    body: () => ({ action: intent }),
+  })),
+];
+
+export function describeRow(row: RouteCase): string {
+  return `${row.method} ${row.file}${row.intent ? ` (${row.intent})` : ""}${row.names ? ` [${row.names}]` : ""}`;
+}
