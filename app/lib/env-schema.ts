@@ -21,6 +21,29 @@ export const EnvSchema = z
       .string()
       .refine((value) => Buffer.from(value, "base64").length === 32, "ENCRYPTION_KEY must be 32 bytes, base64-encoded")
       .optional(),
+    /**
+     * Keys that encrypted secrets before the last rotation, comma-separated, each 32 bytes base64:
+     * used only to decrypt, until `npm run secrets:rotate` has re-encrypted everything with ENCRYPTION_KEY.
+     */
+    ENCRYPTION_KEYS_PREVIOUS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .superRefine((keys, context) => {
+        keys.forEach((key, index) => {
+          if (Buffer.from(key, "base64").length !== 32) {
+            context.addIssue({
+              code: "custom",
+              message: `ENCRYPTION_KEYS_PREVIOUS: key ${index + 1} must be 32 bytes, base64-encoded`,
+            });
+          }
+        });
+      }),
     /** Host part of the `mcp://<host>/<provider>/<account_id>` endpoints in integration events. */
     MCP_HOST: z.string().min(1).optional(),
     /**

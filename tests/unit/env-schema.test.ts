@@ -31,4 +31,12 @@ describe("parseEnv", () => {
       /PORT[\s\S]*SESSION_SECRET[\s\S]*ENCRYPTION_KEY|PORT[\s\S]*ENCRYPTION_KEY/,
     );
   });
+
+  it("splits the previous encryption keys and refuses one that is not 32 bytes", () => {
+    const a = Buffer.alloc(32, 1).toString("base64");
+    const b = Buffer.alloc(32, 2).toString("base64");
+    expect(parseEnv({}).ENCRYPTION_KEYS_PREVIOUS).toEqual([]);
+    expect(parseEnv({ ENCRYPTION_KEYS_PREVIOUS: `${a}, ${b}` }).ENCRYPTION_KEYS_PREVIOUS).toEqual([a, b]);
+    expect(() => parseEnv({ ENCRYPTION_KEYS_PREVIOUS: `${a},short` })).toThrow(/ENCRYPTION_KEYS_PREVIOUS: key 2/);
+  });
 });
