@@ -9,6 +9,7 @@ import compression from "compression";
 import helmet from "helmet";
 import express from "express";
 import type { Env } from "../app/lib/env-schema.ts";
+import { requestGuards } from "./request-guards.ts";
 
 export type RunningHttpServer = { port: number; close(): Promise<void> };
 
@@ -51,6 +52,7 @@ export async function startHttpServer(env: Env): Promise<RunningHttpServer> {
       crossOriginEmbedderPolicy: false,
     }),
   );
+  app.use(requestGuards);
   // Fingerprinted assets can be cached forever; everything else briefly.
   app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
   app.use(express.static("public", { maxAge: "1h" }));

@@ -14,7 +14,9 @@ const ParamsSchema = z.object({ slug: z.string().min(1).max(64) });
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
   await requireValidCsrf(request, await request.formData());
-  const { slug } = ParamsSchema.parse(params);
+  const parsedParams = ParamsSchema.safeParse(params);
+  if (!parsedParams.success) throw new Response("No such OAuth integration.", { status: 404 });
+  const { slug } = parsedParams.data;
   const definition = await findDefinitionBySlug(prisma, slug);
   if (!definition || definition.authType !== "OAUTH2")
     throw new Response("No such OAuth integration.", { status: 404 });

@@ -14,7 +14,9 @@ const ParamsSchema = z.object({ slug: z.string().min(1).max(64) });
 /** The provider sends the user back here with a code (or an error). */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const { slug } = ParamsSchema.parse(params);
+  const parsedParams = ParamsSchema.safeParse(params);
+  if (!parsedParams.success) throw new Response("No such integration.", { status: 404 });
+  const { slug } = parsedParams.data;
   const { result, clearCookie } = await completeOAuth2Connect({
     request,
     userId: user.id,

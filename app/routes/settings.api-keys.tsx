@@ -26,8 +26,8 @@ export async function action({ request }: ActionFunctionArgs) {
   const formData = await request.formData();
   await requireValidCsrf(request, formData);
   if (formData.get("intent") === "revoke") {
-    const { id } = z.object({ id: z.string().min(1).max(100) }).parse(Object.fromEntries(formData));
-    if (!(await revokeApiKey(prisma, user.id, id)))
+    const parsed = z.object({ id: z.string().min(1).max(100) }).safeParse(Object.fromEntries(formData));
+    if (!parsed.success || !(await revokeApiKey(prisma, user.id, parsed.data.id)))
       return data<ActionResult>({ error: "No such API key." }, { status: 404 });
     return data<ActionResult>({});
   }

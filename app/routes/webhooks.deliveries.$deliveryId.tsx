@@ -16,9 +16,16 @@ export const meta: MetaFunction = () => [{ title: "Delivery · Echo" }];
 
 const ParamsSchema = z.object({ deliveryId: z.string().min(1).max(100) });
 
+/** An id that cannot be a delivery's is simply not found. */
+function deliveryIdFrom(params: unknown): string {
+  const parsed = ParamsSchema.safeParse(params);
+  if (!parsed.success) throw new Response("No such delivery.", { status: 404 });
+  return parsed.data.deliveryId;
+}
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const { deliveryId } = ParamsSchema.parse(params);
+  const deliveryId = deliveryIdFrom(params);
   const delivery = await presentWebhookDelivery(prisma, { ownerId: user.id, deliveryId });
   if (!delivery) throw new Response("No such delivery.", { status: 404 });
   return { user, delivery };
@@ -27,7 +34,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
   await requireValidCsrf(request, await request.formData());
-  const { deliveryId } = ParamsSchema.parse(params);
+  const deliveryId = deliveryIdFrom(params);
   const result = await retryDeliveryByHand({ deliveryId, ownerId: user.id });
   if (!result.ok) return data({ error: result.error }, { status: result.status });
   return { error: undefined };

@@ -26,11 +26,36 @@ export async function readJson(
       response: problem(415, "Unsupported media type", "Send a JSON body with Content-Type: application/json."),
     };
   }
+  let body: unknown;
   try {
-    return { ok: true, body: await request.json() };
+    body = await request.json();
   } catch {
     return { ok: false, response: problem(400, "Invalid JSON", "The request body is not valid JSON.") };
   }
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail at the database.
+  if (containsNul(body)) {
+    return { ok: false, response: problem(400, "Invalid JSON", "Strings in the body cannot contain NUL (\\u0000).") };
+  }
+  return { ok: true, body };
+}
+
+/** Walks the parsed body without recursion: a body nested 20,000 deep is the client's problem, not a stack overflow. */
+function containsNul(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) return true;
+    } else if (Array.isArray(value)) {
+      pending.push(...value);
+    } else if (value && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes("\u0000")) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
 }
 
 /** 405 with the methods the route does answer, in `Allow`. */

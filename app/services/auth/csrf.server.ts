@@ -38,4 +38,10 @@ export async function requireValidCsrf(request: Request, formData: FormData): Pr
   const a = Buffer.from(cookieToken);
   const b = Buffer.from(formToken);
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw new CsrfError();
+  // Every form passes here first: PostgreSQL text cannot hold NUL, so such a form is refused as malformed.
+  for (const [name, value] of formData.entries()) {
+    if (name.includes("\u0000") || (typeof value === "string" && value.includes("\u0000"))) {
+      throw new Response("A form field contains a NUL character; remove it and try again.", { status: 400 });
+    }
+  }
 }

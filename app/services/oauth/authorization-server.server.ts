@@ -251,6 +251,8 @@ async function asksMoreThanRefreshTokenHolds(db: Database, body: Record<string, 
 /** POST /oauth/token: code exchange and refresh, answered as RFC 6749 JSON. */
 export async function exchangeToken(request: Request, db: Database = prisma): Promise<OAuthHttpResult> {
   const body = bodyOf(await request.formData().catch(() => new FormData()));
+  const malformed = malformedRequest(request, body);
+  if (malformed) return malformed;
   if (await asksMoreThanRefreshTokenHolds(db, body)) {
     return {
       status: 400,
@@ -282,6 +284,30 @@ export async function exchangeToken(request: Request, db: Database = prisma): Pr
   }
 }
 
+/** A malformed %-escape in Basic credentials is a client that cannot authenticate, not a server error. */
+function decodeOrUndefined(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const NUL = "\u0000";
+
+/** PostgreSQL text cannot hold NUL: a body or Basic credential carrying one is refused before any lookup. */
+function malformedRequest(request: Request, body: Record<string, string>): OAuthHttpResult | null {
+  const header = request.headers.get("Authorization");
+  const basic = header?.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64").toString("utf8") : "";
+  const fields = Object.entries(body).flat();
+  if (!basic.includes(NUL) && !fields.some((value) => value.includes(NUL))) return null;
+  return {
+    status: 400,
+    headers: NO_STORE,
+    body: { error: "invalid_request", error_description: "The request contains a NUL character." },
+  };
+}
+
 /** Reads client credentials from HTTP Basic or the form, per RFC 6749 §2.3.1. */
 function clientCredentials(
   request: Request,
@@ -290,7 +316,7 @@ function clientCredentials(
   const header = request.headers.get("Authorization");
   if (header?.startsWith("Basic ")) {
     const [id, secret] = Buffer.from(header.slice(6), "base64").toString("utf8").split(":");
-    return { clientId: id && decodeURIComponent(id), clientSecret: secret && decodeURIComponent(secret) };
+    return { clientId: id && decodeOrUndefined(id), clientSecret: secret && decodeOrUndefined(secret) };
   }
   return { clientId: form.client_id, clientSecret: form.client_secret };
 }
@@ -298,6 +324,8 @@ function clientCredentials(
 /** POST /oauth/revoke (RFC 7009): revokes an access or refresh token the client owns; always 200 otherwise. */
 export async function revokeTokenRequest(request: Request, db: Database = prisma): Promise<OAuthHttpResult> {
   const form = bodyOf(await request.formData().catch(() => new FormData()));
+  const malformed = malformedRequest(request, form);
+  if (malformed) return malformed;
   const { clientId, clientSecret } = clientCredentials(request, form);
   const client = clientId
     ? await db.oAuthClient.findFirst({
