@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import { createApiKey } from "~/services/api/api-keys.server";
 import { hashPassword } from "~/services/auth/password.server";
+import { EndpointCreateSchema, createEndpoint, revealEndpointSecret } from "~/services/webhooks/endpoints.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
 import { csrfTokenIn, fetchWithJar, logInOverHttp } from "../support/http-session";
 import { startPostmarkStandIn } from "../support/stand-ins/postmark";
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 describe("secrets and logs", () => {
-  it("never prints a password, API key, client secret, token, webhook secret or integration credential", async () => {
+  it("never prints a password, API key, client secret, token, webhook or endpoint secret, custom header credential or integration credential", async () => {
     const password = "a-long-password-for-logs";
     const email = `logs-${Date.now()}@example.com`;
     const user = await prisma.user.create({
@@ -62,6 +63,18 @@ describe("secrets and logs", () => {
     const { secret: webhookSecret } = (await (
       await api(`/oauth-apps/${app.id}/webhook`, "POST", { action: "rotate-secret" })
     ).json()) as { secret: string };
+
+    // The user's own endpoint, with a custom header carrying the receiver's credential.
+    const endpointHeaderCredential = "receiver-credential-7f3a9c2e51";
+    const endpoint = await createEndpoint(
+      { userId: user.id },
+      EndpointCreateSchema.parse({
+        name: "Quiet endpoint",
+        url: `${receiver.url}/endpoint`,
+        customHeaders: { "X-Receiver-Key": endpointHeaderCredential },
+      }),
+    );
+    const endpointSecret = await revealEndpointSecret({ userId: user.id }, endpoint.id);
 
     // The user logs in and consents; the app exchanges the code.
     const jar = await logInOverHttp(echo.url, email, password);
@@ -121,10 +134,14 @@ describe("secrets and logs", () => {
       }),
     });
     expect(connect.status).toBeLessThan(400);
-    await receiver.waitForCount(1, 15_000);
+    // The app's webhook and the endpoint's (grant events may add more).
+    await receiver.waitForCount(2, 15_000);
+    expect(receiver.received.some((hook) => hook.headers["x-receiver-key"] === endpointHeaderCredential)).toBe(true);
 
-    // The attempt is logged after the receiver answered; give it a moment.
-    await expect.poll(() => echo.output().includes("Webhook delivery attempt"), { timeout: 5_000 }).toBe(true);
+    // Attempts are logged after the receiver answered; give them a moment.
+    await expect
+      .poll(() => echo.output().split("Webhook delivery attempt").length - 1, { timeout: 5_000 })
+      .toBeGreaterThanOrEqual(2);
     const output = echo.output();
     for (const [name, value] of Object.entries({
       password,
@@ -137,6 +154,9 @@ describe("secrets and logs", () => {
       webhookSecret,
       webhookSecretBody: webhookSecret.slice("whsec_".length),
       integrationCredential: "pm-valid-token",
+      endpointSecret,
+      endpointSecretBody: endpointSecret.slice("whsec_".length),
+      endpointHeaderCredential,
       signature: String(receiver.received[0]!.headers["webhook-signature"]).slice(3),
     })) {
       expect(output.includes(value), `${name} appears in the server's output`).toBe(false);
