@@ -163,7 +163,9 @@ async function snapshot(): Promise<string> {
 
 const named = ROUTES.filter((row) => row.names !== null);
 const ownLists = ROUTES.filter((row) => row.names === null && row.method === "GET" && row.access === "session");
-const protectedRows = ROUTES.filter((row) => row.access !== "public" && row.access !== "oauth-client");
+const protectedRows = ROUTES.filter(
+  (row) => row.access !== "public" && row.access !== "oauth-client" && row.access !== "no-such-method",
+);
 const forms = ROUTES.filter(isForm);
 
 describe("Bob and Alice's things", () => {
@@ -198,11 +200,12 @@ describe("Bob and Alice's things", () => {
     },
   );
 
-  it("Bob's API lists show none of them", async () => {
-    const response = await send(
-      ROUTES.find((row) => row.file === "api.v1.oauth-apps" && row.method === "GET")!,
-      bob,
-    );
+  it.each(
+    ROUTES.filter((row) => row.access === "api-key" && row.method === "GET" && row.names === null).map(
+      (row) => [`${describeRow(row)} ${row.path(ids)}`, row] as const,
+    ),
+  )("Bob's API lists show none of them: %s", async (_name, row) => {
+    const response = await send(row, bob);
     expect(response.status).toBe(200);
     const text = await response.text();
     for (const marker of aliceMarkers) expect(text).not.toContain(marker);
@@ -242,6 +245,20 @@ describe("anonymous requests", () => {
     const response = await send(row, {});
     expect([200, 302, 405]).toContain(response.status);
   });
+});
+
+describe("methods a route does not answer", () => {
+  it.each(ROUTES.filter((row) => row.access === "no-such-method").map((row) => [describeRow(row), row] as const))(
+    "are refused for everyone: %s",
+    async (_name, row) => {
+      const before = await snapshot();
+      for (const caller of [{}, bob]) {
+        const response = await send(row, caller);
+        expect([404, 405]).toContain(response.status);
+      }
+      expect(await snapshot()).toBe(before);
+    },
+  );
 });
 
 describe("forms without a CSRF token", () => {

@@ -21,8 +21,9 @@ export type AliceIds = {
  * - `api-key`: the JSON API (`Authorization: Bearer echo_sk_…`); anonymous is a 401 problem.
  * - `oauth-client`: the OAuth token and revocation endpoints; the caller is an OAuth client.
  * - `oauth-bearer`: an OAuth access token; anonymous is a 401.
+ * - `no-such-method`: a loader or action that exists only to refuse the method (405, or 404), for everyone.
  */
-export type Access = "public" | "session" | "api-key" | "oauth-client" | "oauth-bearer";
+export type Access = "public" | "session" | "api-key" | "oauth-client" | "oauth-bearer" | "no-such-method";
 
 /** Whose thing the request names: one of Alice's, or only the caller's own (lists, create forms). */
 export type Names =
@@ -50,7 +51,17 @@ export type RouteCase = {
   /** Form fields (session/public POSTs, sent urlencoded with the CSRF token) or a JSON body (API). */
   body?: (ids: AliceIds) => Record<string, unknown>;
   /** For the bad-input tests: the schema-shaped fields a valid body has (see bad-input.test.ts). */
-  shape?: "oauth-app" | "oauth-app-update" | "webhook-settings" | "api-webhook" | "login" | "signup" | "api-key";
+  shape?:
+    | "oauth-app"
+    | "oauth-app-update"
+    | "webhook-settings"
+    | "api-webhook"
+    | "login"
+    | "signup"
+    | "api-key"
+    | "endpoint"
+    | "endpoint-update"
+    | "endpoint-form";
 };
 
 export function isForm(row: RouteCase): boolean {
@@ -383,6 +394,181 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ action: intent }),
   })),
 ];
+
+/** Loaders and actions that only answer 405 (or 404) to anyone: listed so the guard knows they were looked at. */
+function refusals(file: string, method: Method, path: string): RouteCase {
+  return { file, method, access: "no-such-method", names: null, path: () => path };
+}
+
+const endpointApi = (ids: AliceIds, rest = "") => `/api/v1/endpoints/${ids.endpointId}${rest}`;
+
+ROUTES.push(
+  // Webhook endpoints, JSON API (an API key, or an OAuth token with the integration scope).
+  { file: "api.v1.endpoints", method: "GET", access: "api-key", names: null, path: () => "/api/v1/endpoints" },
+  {
+    file: "api.v1.endpoints",
+    method: "POST",
+    access: "api-key",
+    names: null,
+    path: () => "/api/v1/endpoints",
+    body: () => ({ name: "Bob's", url: "https://b.example/hook" }),
+    shape: "endpoint",
+  },
+  {
+    file: "api.v1.endpoints.$endpointId",
+    method: "GET",
+    access: "api-key",
+    names: "endpoint",
+    path: (ids) => endpointApi(ids),
+  },
+  {
+    file: "api.v1.endpoints.$endpointId",
+    method: "PATCH",
+    access: "api-key",
+    names: "endpoint",
+    path: (ids) => endpointApi(ids),
+    body: () => ({ url: "https://b.example/steal" }),
+    shape: "endpoint-update",
+  },
+  {
+    file: "api.v1.endpoints.$endpointId",
+    method: "DELETE",
+    access: "api-key",
+    names: "endpoint",
+    path: (ids) => endpointApi(ids),
+  },
+  ...(["[test]", "pause", "resume", "rotate-secret", "retry-failed"] as const).map((action): RouteCase => ({
+    file: `api.v1.endpoints.$endpointId.${action}`,
+    method: "POST",
+    access: "api-key",
+    names: "endpoint",
+    path: (ids) => endpointApi(ids, `/${action.replace(/[[\]]/g, "")}`),
+    body: () => (action === "retry-failed" ? { since: "2020-01-01T00:00:00Z" } : {}),
+  })),
+  ...(["[test]", "pause", "resume", "rotate-secret", "retry-failed"] as const).map((action) =>
+    refusals(`api.v1.endpoints.$endpointId.${action}`, "GET", `/api/v1/endpoints/x/${action.replace(/[[\]]/g, "")}`),
+  ),
+  ...(["secret", "stats"] as const).flatMap((action): RouteCase[] => [
+    {
+      file: `api.v1.endpoints.$endpointId.${action}`,
+      method: "GET",
+      access: "api-key",
+      names: "endpoint",
+      path: (ids) => endpointApi(ids, `/${action}`),
+    },
+    refusals(`api.v1.endpoints.$endpointId.${action}`, "POST", `/api/v1/endpoints/x/${action}`),
+  ]),
+  { file: "api.v1.deliveries", method: "GET", access: "api-key", names: null, path: () => "/api/v1/deliveries" },
+  {
+    file: "api.v1.deliveries",
+    method: "GET",
+    access: "api-key",
+    names: null,
+    path: (ids) => `/api/v1/deliveries?endpointId=${ids.endpointId}`,
+  },
+  refusals("api.v1.deliveries", "POST", "/api/v1/deliveries"),
+  ...(["endpoint-delivery", "delivery"] as const).flatMap((names): RouteCase[] => {
+    const id = (ids: AliceIds) => (names === "delivery" ? ids.deliveryId : ids.endpointDeliveryId);
+    return [
+      {
+        file: "api.v1.deliveries.$deliveryId",
+        method: "GET",
+        access: "api-key",
+        names,
+        path: (ids) => `/api/v1/deliveries/${id(ids)}`,
+      },
+      {
+        file: "api.v1.deliveries.$deliveryId.retry",
+        method: "POST",
+        access: "api-key",
+        names,
+        path: (ids) => `/api/v1/deliveries/${id(ids)}/retry`,
+        body: () => ({}),
+      },
+    ];
+  }),
+  refusals("api.v1.deliveries.$deliveryId", "POST", "/api/v1/deliveries/x"),
+  refusals("api.v1.deliveries.$deliveryId.retry", "GET", "/api/v1/deliveries/x/retry"),
+  { file: "api.v1.event-types", method: "GET", access: "api-key", names: null, path: () => "/api/v1/event-types" },
+  refusals("api.v1.event-types", "POST", "/api/v1/event-types"),
+  { file: "api.v1.openapi[.]json", method: "GET", access: "public", names: null, path: () => "/api/v1/openapi.json" },
+  refusals("api.v1.openapi[.]json", "POST", "/api/v1/openapi.json"),
+  refusals("api.v1.oauth-apps.$appId.rotate-secret", "GET", "/api/v1/oauth-apps/x/rotate-secret"),
+
+  // Webhook endpoints, pages.
+  {
+    file: "webhooks.endpoints._index",
+    method: "GET",
+    access: "session",
+    names: null,
+    path: () => "/webhooks/endpoints",
+  },
+  {
+    file: "webhooks.endpoints.new",
+    method: "GET",
+    access: "session",
+    names: null,
+    path: () => "/webhooks/endpoints/new",
+  },
+  {
+    file: "webhooks.endpoints.new",
+    method: "POST",
+    access: "session",
+    names: null,
+    path: () => "/webhooks/endpoints/new",
+    body: () => ({ name: "Bob's", url: "https://b.example/hook", secretMode: "generate", maxRetries: "3" }),
+    shape: "endpoint-form",
+  },
+  {
+    file: "webhooks.endpoints.$endpointId._index",
+    method: "GET",
+    access: "session",
+    names: "endpoint",
+    path: (ids) => `/webhooks/endpoints/${ids.endpointId}`,
+  },
+  ...(["reveal-secret", "rotate-secret", "pause", "resume", "delete", "retry-failed"] as const).map(
+    (intent): RouteCase => ({
+      file: "webhooks.endpoints.$endpointId._index",
+      method: "POST",
+      intent,
+      access: "session",
+      names: "endpoint",
+      path: (ids) => `/webhooks/endpoints/${ids.endpointId}`,
+      body: () => (intent === "retry-failed" ? { since: "2020-01-01T00:00" } : {}),
+    }),
+  ),
+  {
+    file: "webhooks.endpoints.$endpointId.edit",
+    method: "GET",
+    access: "session",
+    names: "endpoint",
+    path: (ids) => `/webhooks/endpoints/${ids.endpointId}/edit`,
+  },
+  {
+    file: "webhooks.endpoints.$endpointId.edit",
+    method: "POST",
+    access: "session",
+    names: "endpoint",
+    path: (ids) => `/webhooks/endpoints/${ids.endpointId}/edit`,
+    body: () => ({ name: "Bob's now", url: "https://b.example/steal", maxRetries: "3" }),
+    shape: "endpoint-form",
+  },
+  {
+    file: "webhooks.endpoints.$endpointId.stats",
+    method: "GET",
+    access: "session",
+    names: "endpoint",
+    path: (ids) => `/webhooks/endpoints/${ids.endpointId}/stats`,
+  },
+  {
+    file: "resources.webhooks.endpoints.$endpointId.test-event",
+    method: "POST",
+    access: "session",
+    names: "endpoint",
+    path: (ids) => `/resources/webhooks/endpoints/${ids.endpointId}/test-event`,
+  },
+  refusals("resources.webhooks.endpoints.$endpointId.test-event", "GET", "/resources/webhooks/endpoints/x/test-event"),
+);
 
 export function describeRow(row: RouteCase): string {
   return `${row.method} ${row.file}${row.intent ? ` (${row.intent})` : ""}${row.names ? ` [${row.names}]` : ""}`;
