@@ -25,12 +25,11 @@ import {
 } from "~/services/webhooks/endpoints.server";
 import { takeSecretFlash } from "~/services/webhooks/secret-flash.server";
 import type { action as testEventAction } from "./resources.webhooks.endpoints.$endpointId.test-event";
+import { endpointIdParam } from "~/services/webhooks/endpoint-params.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.endpoint.name ?? "Endpoint"} · Echo` },
 ];
-
-const ParamsSchema = z.object({ endpointId: z.string().min(1).max(64) });
 
 /** A `datetime-local` value, read as UTC like every time Echo shows. */
 const RetryFailedFormSchema = z.object({
@@ -43,7 +42,7 @@ const RetryFailedFormSchema = z.object({
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const { endpointId } = ParamsSchema.parse(params);
+  const endpointId = endpointIdParam(params);
   const endpoint = await presentWebhookEndpoint(prisma, { userId: user.id }, endpointId);
   if (!endpoint) throw new Response("No such endpoint.", { status: 404 });
   const flash = await takeSecretFlash(request, endpoint.id);
@@ -70,7 +69,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const formData = await request.formData();
   await requireValidCsrf(request, formData);
-  const { endpointId } = ParamsSchema.parse(params);
+  const endpointId = endpointIdParam(params);
   const actor = { userId: user.id };
   const ok = (result: Omit<ActionResult, "fieldErrors">) => data<ActionResult>({ fieldErrors: {}, ...result });
 

@@ -1,7 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
-import { z } from "zod";
 import { AppShell } from "~/components/app-shell";
 import { EndpointForm } from "~/components/endpoint-form";
 import { prisma } from "~/db.server";
@@ -20,14 +19,13 @@ import { requireValidCsrf } from "~/services/auth/csrf.server";
 import { requireUser } from "~/services/auth/session.server";
 import { attemptService } from "~/services/service-result.server";
 import { EndpointUpdateSchema, updateEndpoint } from "~/services/webhooks/endpoints.server";
+import { endpointIdParam } from "~/services/webhooks/endpoint-params.server";
 
 export const meta: MetaFunction = () => [{ title: "Edit endpoint · Echo" }];
 
-const ParamsSchema = z.object({ endpointId: z.string().min(1).max(64) });
-
 async function requireOwnEndpoint(request: Request, params: unknown) {
   const user = await requireUser(request);
-  const { endpointId } = ParamsSchema.parse(params);
+  const endpointId = endpointIdParam(params);
   const endpoint = await getEndpoint(prisma, { userId: user.id }, endpointId);
   if (!endpoint) throw new Response("No such endpoint.", { status: 404 });
   return { user, endpoint };

@@ -10,14 +10,13 @@ import { getEndpoint } from "~/models/webhook-endpoint.server";
 import { requireUser } from "~/services/auth/session.server";
 import { attemptService } from "~/services/service-result.server";
 import { STATS_WINDOWS, getEndpointStats, type StatsWindow } from "~/services/webhooks/endpoint-stats.server";
+import { endpointIdParam } from "~/services/webhooks/endpoint-params.server";
 
 export const meta: MetaFunction = () => [{ title: "Endpoint stats · Echo" }];
 
-const ParamsSchema = z.object({ endpointId: z.string().min(1).max(64) });
-
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const { endpointId } = ParamsSchema.parse(params);
+  const endpointId = endpointIdParam(params);
   const windows = Object.keys(STATS_WINDOWS) as [StatsWindow, ...StatsWindow[]];
   // An unknown window (an old link) shows the default one.
   const { window } = z
