@@ -84,6 +84,7 @@ export class EmbeddedTaskEngine {
   private loops: Promise<void>[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private listener: pg.Client | undefined;
+  private relisten: NodeJS.Timeout | undefined;
   private readonly executions = new Set<Promise<void>>();
   private executors: EmbeddedExecutors = new Map();
   /** Successful runs are marked COMPLETED together, one statement per batch. */
@@ -123,14 +124,7 @@ export class EmbeddedTaskEngine {
     if (this.running) return;
     this.running = true;
     this.executors = this.options.executors ?? (await import("./embedded-executors.server")).defaultEmbeddedExecutors();
-    this.listener = new pg.Client({ connectionString: this.options.databaseUrl });
-    this.listener.on("notification", () => this.wakeAll());
-    // A lost LISTEN connection only costs latency: polling still finds every run.
-    this.listener.on("error", (error) =>
-      this.options.logger.warn({ err: error }, "Task engine LISTEN connection failed"),
-    );
-    await this.listener.connect();
-    await this.listener.query(`LISTEN ${TASK_RUN_CHANNEL}`);
+    await this.listen();
     this.heartbeat = setInterval(() => void this.extendLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.loops = this.queues.map((queue) => this.runQueue(queue));
     this.options.logger.info(
@@ -159,7 +153,56 @@ export class EmbeddedTaskEngine {
       WHERE "lockedBy" = ${this.workerId} AND status = 'EXECUTING'`.catch((error: unknown) =>
       this.options.logger.error({ err: error }, "Releasing task run leases failed"),
     );
+    clearTimeout(this.relisten);
     await this.listener?.end().catch(() => undefined);
+  }
+
+  /**
+   * A dedicated connection LISTENs for new runs. Losing it (PostgreSQL restarted, the
+   * connection cut) only costs latency, since polling still finds every run; it is opened
+   * again with a growing delay, so workers react at once again after the database is back.
+   */
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    client.on("notification", () => this.wakeAll());
+    client.on("error", (error) => this.options.logger.warn({ err: error }, "Task engine LISTEN connection failed"));
+    let listening = false;
+    // A client that never connected is retried by the caller, with a longer delay each time.
+    client.on("end", () => {
+      if (listening && this.running && this.listener === client) this.listenAgain(0);
+    });
+    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${TASK_RUN_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    listening = true;
+  }
+
+  private listenAgain(failures: number): void {
+    if (!this.running || this.relisten) return;
+    this.relisten = setTimeout(
+      () => {
+        this.relisten = undefined;
+        if (!this.running) return;
+        this.listen().then(
+          () => {
+            this.options.logger.info("Task engine LISTEN connection restored");
+            // Runs queued while we were deaf are due now.
+            this.wakeAll();
+          },
+          (error: unknown) => {
+            this.options.logger.warn({ err: error }, "Task engine LISTEN reconnect failed; trying again");
+            this.listenAgain(failures + 1);
+          },
+        );
+      },
+      Math.min(30_000, 250 * 2 ** failures),
+    );
+    this.relisten.unref();
   }
 
   private wakeAll(): void {
