@@ -66,6 +66,9 @@ test("an app registered in the UI gets the integration scope through consent, he
     await snapshot(page, "oauth-consent");
     await page.getByRole("button", { name: "Allow" }).click();
     await expect.poll(() => callbacks.length).toBe(1);
+    // The callback server answers before the browser has finished loading its page: wait for that
+    // navigation, or the next page.goto is interrupted by it.
+    await page.waitForURL((url) => url.pathname === "/callback");
     const callback = callbacks[0]!;
     expect(callback.searchParams.get("state")).toBe("xyz-state");
 
