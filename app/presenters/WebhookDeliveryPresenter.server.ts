@@ -1,9 +1,10 @@
 import type { Database } from "~/db.server";
+import { deliveryAttemptsSelect, deliveryScope } from "~/services/webhooks/delivery-log.server";
 
 /** One delivery with its payload and every attempt, for its owner only (null otherwise). */
 export function presentWebhookDelivery(db: Database, { ownerId, deliveryId }: { ownerId: string; deliveryId: string }) {
   return db.webhookDelivery.findFirst({
-    where: { id: deliveryId, OR: [{ oauthClient: { ownerId } }, { endpoint: { ownerId } }] },
+    where: { AND: [{ id: deliveryId }, deliveryScope({ userId: ownerId })] },
     select: {
       id: true,
       eventId: true,
@@ -19,21 +20,7 @@ export function presentWebhookDelivery(db: Database, { ownerId, deliveryId }: { 
       completedAt: true,
       oauthClient: { select: { name: true, clientId: true } },
       endpoint: { select: { id: true, name: true } },
-      attempts: {
-        orderBy: { attemptNumber: "asc" },
-        select: {
-          attemptNumber: true,
-          startedAt: true,
-          durationMs: true,
-          requestUrl: true,
-          requestHeaders: true,
-          responseStatus: true,
-          responseHeaders: true,
-          responseBody: true,
-          error: true,
-          nextAttemptAt: true,
-        },
-      },
+      attempts: deliveryAttemptsSelect,
     },
   });
 }

@@ -103,6 +103,23 @@ export async function listDeliveries(
   return { deliveries: page, nextCursor: rows.length > filters.limit && last ? encodeCursor(last) : null };
 }
 
+/** Every attempt of a delivery, in order, as its page and the API show them. */
+export const deliveryAttemptsSelect = {
+  orderBy: { attemptNumber: "asc" },
+  select: {
+    attemptNumber: true,
+    startedAt: true,
+    durationMs: true,
+    requestUrl: true,
+    requestHeaders: true,
+    responseStatus: true,
+    responseHeaders: true,
+    responseBody: true,
+    error: true,
+    nextAttemptAt: true,
+  },
+} as const satisfies Prisma.WebhookDelivery$attemptsArgs;
+
 /** One delivery with its request body and every attempt; null when the actor may not see it. */
 export function getDelivery(actor: EndpointActor, deliveryId: string, db: Database = prisma) {
   return db.webhookDelivery.findFirst({
@@ -110,21 +127,7 @@ export function getDelivery(actor: EndpointActor, deliveryId: string, db: Databa
     select: {
       ...deliverySummarySelect,
       body: true,
-      attempts: {
-        orderBy: { attemptNumber: "asc" },
-        select: {
-          attemptNumber: true,
-          startedAt: true,
-          durationMs: true,
-          requestUrl: true,
-          requestHeaders: true,
-          responseStatus: true,
-          responseHeaders: true,
-          responseBody: true,
-          error: true,
-          nextAttemptAt: true,
-        },
-      },
+      attempts: deliveryAttemptsSelect,
     },
   });
 }
