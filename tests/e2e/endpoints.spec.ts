@@ -106,6 +106,9 @@ test("an endpoint made in the browser receives a test event; a failure is retrie
     await expect(page.getByTestId("test-result")).toContainText(/Next retry\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
     await page.getByRole("link", { name: "View the delivery" }).click();
     await expect(page).toHaveURL(/\/webhooks\/deliveries\//);
+    // The URL changes before the new page renders; until then the endpoint page's recent deliveries (two status
+    // chips) are still on screen.
+    await expect(page.getByRole("link", { name: "← All deliveries" })).toBeVisible();
     await expect(page.getByTestId("delivery-status")).toHaveText("retrying");
     await expect(page.getByTestId("next-retry")).toContainText(/Next attempt scheduled at \d{4}-\d{2}-\d{2}/);
     await expect(page.getByTestId("scheduled-attempt")).toContainText("Attempt #2 scheduled at");
