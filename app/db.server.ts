@@ -1,11 +1,32 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "~/generated/prisma/client";
 import { requireSetting } from "~/env.server";
+import { logger } from "~/logger.server";
 
 export type Database = InstanceType<typeof PrismaClient>;
 
+/** The pg pool under each client, for the few hot statements that skip Prisma's query engine (see sql.server.ts). */
+const pools = new WeakMap<Database, pg.Pool>();
+
 export function createDatabaseClient(connectionString: string, { max = 10 }: { max?: number } = {}): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
+  const pool = new pg.Pool({ connectionString, max });
+  // An idle connection the server closes (a restart) must not crash the process; the next query reconnects.
+  pool.on("error", (error) => logger.warn({ err: error }, "An idle database connection failed"));
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(client, pool);
+  return client;
+}
+
+/** The connection pool a client made by createDatabaseClient queries through; none for a transaction client. */
+export function findPool(db: object): pg.Pool | undefined {
+  return pools.get(db as Database);
+}
+
+export function poolOf(db: Database): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("This database client was not made by createDatabaseClient; it has no pool to share.");
+  return pool;
 }
 
 // One client per process; kept on globalThis so the dev server's rebuilds reuse it.

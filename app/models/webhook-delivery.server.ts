@@ -1,45 +1,80 @@
 import type { Database } from "~/db.server";
+import { sqlOn } from "~/services/database/sql.server";
+
+/*
+ * The recipient lookups run once per batch of events, for every event a user connects, so
+ * they are plain SQL on the pool (see sql.server.ts), one statement for the whole batch.
+ */
+
+export type IntegrationRecipient = { userId: string; id: string; webhookUrl: string; webhookMaxRetries: number };
 
 /**
- * The OAuth apps that hear about a user's integrations: they may ask for `integration`,
+ * The OAuth apps that hear about each user's integrations: they may ask for `integration`,
  * the user granted it and has not revoked it, and they have somewhere to send it.
  * Scopes are matched as whole array elements, never as substrings.
  */
-export function findIntegrationRecipients(db: Database, userId: string) {
-  return db.oAuthClient.findMany({
-    where: {
-      deletedAt: null,
-      webhookUrl: { not: null },
-      webhookDisabledAt: null,
-      allowedScopes: { has: "integration" },
-      integrationGrants: { some: { userId, isActive: true, scopes: { has: "integration" } } },
-    },
-    select: { id: true, webhookUrl: true, webhookMaxRetries: true },
-  });
+export async function findIntegrationRecipients(
+  db: Database,
+  userIds: string[],
+): Promise<Map<string, IntegrationRecipient[]>> {
+  const { rows } = await sqlOn<IntegrationRecipient>(
+    db,
+    `SELECT g."userId", c.id, c."webhookUrl", c."webhookMaxRetries"
+     FROM "OAuthIntegrationGrant" g JOIN "OAuthClient" c ON c.id = g."clientId"
+     WHERE g."userId" = ANY($1::text[]) AND g."isActive" AND 'integration' = ANY(g.scopes)
+       AND c."deletedAt" IS NULL AND c."webhookUrl" IS NOT NULL AND c."webhookDisabledAt" IS NULL
+       AND 'integration' = ANY(c."allowedScopes")
+     ORDER BY g."userId", c.id`,
+    [[...new Set(userIds)]],
+  );
+  return groupBy(rows, (row) => row.userId);
 }
 
+export type EndpointRecipient = {
+  userId: string;
+  eventType: string;
+  id: string;
+  name: string;
+  url: string;
+  maxRetries: number;
+};
+
 /**
- * The endpoints that receive one of a user's events: the user's own, enabled, not disabled
+ * The endpoints that receive each (user, event type): the user's own, enabled, not disabled
  * by Echo, subscribed to the type (an empty list means every type). An endpoint an OAuth
  * app registered for the user receives only while the user's grant to that app lasts.
  * Paused endpoints are included: their deliveries wait until they are resumed.
  */
-export function findEndpointRecipients(db: Database, { userId, eventType }: { userId: string; eventType: string }) {
-  return db.webhookEndpoint.findMany({
-    where: {
-      ownerId: userId,
-      enabled: true,
-      disabledAt: null,
-      OR: [{ eventTypes: { isEmpty: true } }, { eventTypes: { has: eventType } }],
-      AND: [
-        {
-          OR: [
-            { oauthClientId: null },
-            { oauthClient: { deletedAt: null, integrationGrants: { some: { userId, isActive: true } } } },
-          ],
-        },
-      ],
-    },
-    select: { id: true, name: true, url: true, maxRetries: true },
-  });
+export async function findEndpointRecipients(
+  db: Database,
+  wanted: { userId: string; eventType: string }[],
+): Promise<Map<string, EndpointRecipient[]>> {
+  const { rows } = await sqlOn<EndpointRecipient>(
+    db,
+    `SELECT k."userId", k."eventType", e.id, e.name, e.url, e."maxRetries"
+     FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t("userId", "eventType")) k
+     JOIN "WebhookEndpoint" e ON e."ownerId" = k."userId"
+     WHERE e.enabled AND e."disabledAt" IS NULL
+       AND (cardinality(e."eventTypes") = 0 OR k."eventType" = ANY(e."eventTypes"))
+       AND (e."oauthClientId" IS NULL OR EXISTS (
+         SELECT 1 FROM "OAuthClient" c JOIN "OAuthIntegrationGrant" g ON g."clientId" = c.id
+         WHERE c.id = e."oauthClientId" AND c."deletedAt" IS NULL AND g."userId" = k."userId" AND g."isActive"))
+     ORDER BY k."userId", k."eventType", e.id`,
+    [wanted.map((w) => w.userId), wanted.map((w) => w.eventType)],
+  );
+  return groupBy(rows, (row) => endpointRecipientKey(row));
+}
+
+export const endpointRecipientKey = ({ userId, eventType }: { userId: string; eventType: string }) =>
+  JSON.stringify([userId, eventType]);
+
+function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
 }

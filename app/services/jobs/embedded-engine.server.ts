@@ -4,6 +4,7 @@ import { AbortTaskRunError } from "@trigger.dev/sdk";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Database } from "~/db.server";
+import { sql, sqlOn, sqlTransaction } from "~/services/database/sql.server";
 import type { EmbeddedExecutors, ExecutorOutcome } from "./embedded-executors.server";
 import { GroupCommit } from "./group-commit.server";
 import type { LoadedTask, TaskCatalog } from "./task-catalog.server";
@@ -148,11 +149,11 @@ export class EmbeddedTaskEngine {
     }
     clearInterval(this.heartbeat);
     // Whatever is still ours goes back at once instead of waiting out its lease.
-    await this.options.db.$executeRaw`
-      UPDATE "TaskRun" SET "lockedUntil" = now(), "updatedAt" = now()
-      WHERE "lockedBy" = ${this.workerId} AND status = 'EXECUTING'`.catch((error: unknown) =>
-      this.options.logger.error({ err: error }, "Releasing task run leases failed"),
-    );
+    await sqlOn(
+      this.options.db,
+      `UPDATE "TaskRun" SET "lockedUntil" = now(), "updatedAt" = now() WHERE "lockedBy" = $1 AND status = 'EXECUTING'`,
+      [this.workerId],
+    ).catch((error: unknown) => this.options.logger.error({ err: error }, "Releasing task run leases failed"));
     clearTimeout(this.relisten);
     await this.listener?.end().catch(() => undefined);
   }
@@ -264,39 +265,44 @@ export class EmbeddedTaskEngine {
     const leaseSeconds = this.leaseMs / 1000;
     const perKey = queue.perKey ?? queue.limit;
     const scan = wanted * CLAIM_SCAN_FACTOR;
-    return this.options.db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`echo-task-queue:${queue.name}`}))`;
-      return tx.$queryRaw<ClaimedRun[]>`
+    return sqlTransaction(this.options.db, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`echo-task-queue:${queue.name}`]);
+      const claimed = await sql<ClaimedRun>(
+        client,
+        `
         WITH running AS (
           SELECT "concurrencyKey" AS key, count(*)::int AS n FROM "TaskRun"
-          WHERE "taskId" = ANY(${queue.taskIds}::text[]) AND status = 'EXECUTING' AND "lockedUntil" > now()
+          WHERE "taskId" = ANY($1::text[]) AND status = 'EXECUTING' AND "lockedUntil" > now()
           GROUP BY 1
         ), budget AS (
-          SELECT GREATEST(0, LEAST(${wanted}::int, ${queue.limit}::int - COALESCE((SELECT sum(n) FROM running), 0)::int)) AS n
+          SELECT GREATEST(0, LEAST($2::int, $3::int - COALESCE((SELECT sum(n) FROM running), 0)::int)) AS n
         ), due AS (
           (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
-           WHERE status = 'QUEUED' AND "runAt" <= now() AND "taskId" = ANY(${queue.taskIds}::text[])
-             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${perKey}::int)
-           ORDER BY "runAt" LIMIT ${scan}::int)
+           WHERE status = 'QUEUED' AND "runAt" <= now() AND "taskId" = ANY($1::text[])
+             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= $4::int)
+           ORDER BY "runAt" LIMIT $5::int)
           UNION ALL
           (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
-           WHERE status = 'EXECUTING' AND "lockedUntil" <= now() AND "taskId" = ANY(${queue.taskIds}::text[])
-             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${perKey}::int)
-           ORDER BY "lockedUntil" LIMIT ${scan}::int)
+           WHERE status = 'EXECUTING' AND "lockedUntil" <= now() AND "taskId" = ANY($1::text[])
+             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= $4::int)
+           ORDER BY "lockedUntil" LIMIT $5::int)
         ), ranked AS (
           SELECT due.id, due."runAt",
                  row_number() OVER (PARTITION BY due.key ORDER BY due."runAt") + COALESCE(r.n, 0) AS slot
           FROM due LEFT JOIN running r ON r.key IS NOT DISTINCT FROM due.key
         ), picked AS (
-          SELECT id FROM ranked WHERE slot <= ${perKey}::int ORDER BY "runAt" LIMIT (SELECT n FROM budget)
+          SELECT id FROM ranked WHERE slot <= $4::int ORDER BY "runAt" LIMIT (SELECT n FROM budget)
         )
         UPDATE "TaskRun" AS r
-        SET status = 'EXECUTING', attempt = r.attempt + 1, "lockedBy" = ${this.workerId},
-            "lockedUntil" = now() + make_interval(secs => ${leaseSeconds}), "updatedAt" = now()
+        SET status = 'EXECUTING', attempt = r.attempt + 1, "lockedBy" = $6,
+            "lockedUntil" = now() + make_interval(secs => $7::float8), "updatedAt" = now()
         FROM picked
         WHERE r.id = picked.id
           AND ((r.status = 'QUEUED' AND r."runAt" <= now()) OR (r.status = 'EXECUTING' AND r."lockedUntil" <= now()))
-        RETURNING r.id, r."taskId", r.payload, r.attempt, r."createdAt", r."idempotencyKey"`;
+        RETURNING r.id, r."taskId", r.payload, r.attempt, r."createdAt", r."idempotencyKey"`,
+        [queue.taskIds, wanted, queue.limit, perKey, scan, this.workerId, leaseSeconds],
+      );
+      return claimed.rows;
     });
   }
 
@@ -377,16 +383,27 @@ export class EmbeddedTaskEngine {
       return this.handleError(task, run, ctx, signal, new AbortTaskRunError(outcome.reason));
     if (run.attempt >= maxAttempts) return this.handleError(task, run, ctx, signal, new Error(outcome.reason));
     const delaySeconds = Math.max(0, outcome.retryAt.getTime() - Date.now()) / 1000;
-    await this.options.db.$executeRaw`
-      UPDATE "TaskRun" SET status = 'QUEUED', "runAt" = now() + make_interval(secs => ${delaySeconds}),
-        "lockedUntil" = NULL, "lockedBy" = NULL, "lastError" = ${outcome.reason}, "updatedAt" = now()
-      WHERE id = ${run.id} AND "lockedBy" = ${this.workerId}`;
+    await this.requeue(run, delaySeconds, outcome.reason);
+  }
+
+  private async requeue(run: ClaimedRun, delaySeconds: number, reason: string): Promise<void> {
+    await sqlOn(
+      this.options.db,
+      `UPDATE "TaskRun" SET status = 'QUEUED', "runAt" = now() + make_interval(secs => $1::float8),
+         "lockedUntil" = NULL, "lockedBy" = NULL, "lastError" = $2, "updatedAt" = now()
+       WHERE id = $3 AND "lockedBy" = $4`,
+      [delaySeconds, reason, run.id, this.workerId],
+    );
   }
 
   private async completeRuns(ids: string[]): Promise<void[]> {
-    await this.options.db.$executeRaw`
-      UPDATE "TaskRun" SET status = 'COMPLETED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = NULL, "updatedAt" = now()
-      WHERE id = ANY(${ids}::text[]) AND "lockedBy" = ${this.workerId}`;
+    await sqlOn(
+      this.options.db,
+      `UPDATE "TaskRun" SET status = 'COMPLETED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = NULL,
+         "updatedAt" = now()
+       WHERE id = ANY($1::text[]) AND "lockedBy" = $2`,
+      [ids, this.workerId],
+    );
     return ids.map(() => undefined);
   }
 
@@ -425,19 +442,20 @@ export class EmbeddedTaskEngine {
     const message = errorMessage(error);
     if (delayMs !== undefined) {
       const delaySeconds = delayMs / 1000;
-      await this.options.db.$executeRaw`
-        UPDATE "TaskRun" SET status = 'QUEUED', "runAt" = now() + make_interval(secs => ${delaySeconds}),
-          "lockedUntil" = NULL, "lockedBy" = NULL, "lastError" = ${message}, "updatedAt" = now()
-        WHERE id = ${run.id} AND "lockedBy" = ${this.workerId}`;
+      await this.requeue(run, delaySeconds, message);
       this.options.logger.debug(
         { taskId: task.id, runId: run.id, attempt: run.attempt, delayMs },
         "Task run will retry",
       );
       return;
     }
-    await this.options.db.$executeRaw`
-      UPDATE "TaskRun" SET status = 'FAILED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = ${message}, "updatedAt" = now()
-      WHERE id = ${run.id} AND "lockedBy" = ${this.workerId}`;
+    await sqlOn(
+      this.options.db,
+      `UPDATE "TaskRun" SET status = 'FAILED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = $1,
+         "updatedAt" = now()
+       WHERE id = $2 AND "lockedBy" = $3`,
+      [message, run.id, this.workerId],
+    );
     this.options.logger.warn(
       { taskId: task.id, runId: run.id, attempt: run.attempt, error: message },
       "Task run failed",
@@ -453,10 +471,11 @@ export class EmbeddedTaskEngine {
     const ids = this.queues.flatMap((queue) => [...queue.inFlight.keys()]);
     if (ids.length === 0) return;
     const leaseSeconds = this.leaseMs / 1000;
-    await this.options.db.$executeRaw`
-      UPDATE "TaskRun" SET "lockedUntil" = now() + make_interval(secs => ${leaseSeconds})
-      WHERE id = ANY(${ids}::text[]) AND "lockedBy" = ${this.workerId} AND status = 'EXECUTING'`.catch(
-      (error: unknown) => this.options.logger.error({ err: error }, "Extending task run leases failed"),
-    );
+    await sqlOn(
+      this.options.db,
+      `UPDATE "TaskRun" SET "lockedUntil" = now() + make_interval(secs => $1::float8)
+       WHERE id = ANY($2::text[]) AND "lockedBy" = $3 AND status = 'EXECUTING'`,
+      [leaseSeconds, ids, this.workerId],
+    ).catch((error: unknown) => this.options.logger.error({ err: error }, "Extending task run leases failed"));
   }
 }

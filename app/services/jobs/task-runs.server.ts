@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Database } from "~/db.server";
+import { findPool, type Database } from "~/db.server";
+import { sql } from "~/services/database/sql.server";
 import type { Prisma } from "~/generated/prisma/client";
 
 export const TASK_RUN_CHANNEL = "echo_task_runs";
@@ -25,12 +26,22 @@ export async function enqueueTaskRuns(db: Database | Prisma.TransactionClient, r
   const idempotencyKeys = runs.map((run) => run.idempotencyKey ?? null);
   const concurrencyKeys = runs.map((run) => run.concurrencyKey ?? null);
   const delays = runs.map((run) => Math.max(0, run.delayMs ?? 0) / 1000);
-  const inserted = await db.$executeRaw`
-    INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "concurrencyKey", "runAt", "updatedAt")
-    SELECT id, task_id, payload::jsonb, idempotency_key, concurrency_key, now() + make_interval(secs => delay), now()
-    FROM unnest(${ids}::text[], ${taskIds}::text[], ${payloads}::text[], ${idempotencyKeys}::text[], ${concurrencyKeys}::text[], ${delays}::float8[])
-      AS t(id, task_id, payload, idempotency_key, concurrency_key, delay)
-    ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING`;
-  await db.$executeRaw`SELECT pg_notify(${TASK_RUN_CHANNEL}, '')`;
-  return inserted;
+  // One statement inserts the runs and wakes the workers (a notification is sent at commit).
+  const text = `
+    WITH inserted AS (
+      INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "concurrencyKey", "runAt", "updatedAt")
+      SELECT id, task_id, payload::jsonb, idempotency_key, concurrency_key, now() + make_interval(secs => delay), now()
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[])
+        AS t(id, task_id, payload, idempotency_key, concurrency_key, delay)
+      ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM inserted)::int AS inserted FROM (SELECT pg_notify($7, '')) AS notified`;
+  const values = [ids, taskIds, payloads, idempotencyKeys, concurrencyKeys, delays, TASK_RUN_CHANNEL];
+  // A transaction client has no pool of its own: the runs must be part of its transaction.
+  const pool = findPool(db);
+  const [row] = pool
+    ? (await sql<{ inserted: number }>(pool, text, values)).rows
+    : await db.$queryRawUnsafe<{ inserted: number }[]>(text, ...values);
+  return row?.inserted ?? 0;
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
+import type pg from "pg";
 import { prisma, type Database } from "~/db.server";
-import type { Prisma } from "~/generated/prisma/client";
+import { sql, sqlOn, sqlTransaction } from "~/services/database/sql.server";
 import { env } from "~/env.server";
 import { redactHeaders } from "~/lib/webhooks/headers";
 import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
@@ -87,10 +88,12 @@ function decryptCached(ciphertext: string): string {
 async function claimDeliveries(db: Database, requested: string[]): Promise<(ClaimedRow | null)[]> {
   const ids = [...new Set(requested)];
   // Rows are locked in id order, so two claims running at once cannot deadlock.
-  const rows = await db.$queryRaw<ClaimedRow[]>`
+  const { rows } = await sqlOn<ClaimedRow>(
+    db,
+    `
     WITH previous AS (
       SELECT d.id, d.status, d."lockedUntil" FROM "WebhookDelivery" d
-      WHERE d.id = ANY(${ids}::text[]) AND d."oauthClientId" IS NOT NULL
+      WHERE d.id = ANY($1::text[]) AND d."oauthClientId" IS NOT NULL
       ORDER BY d.id
       FOR UPDATE
     )
@@ -106,7 +109,9 @@ async function claimDeliveries(db: Database, requested: string[]): Promise<(Clai
               previous.status::text AS "previousStatus", previous."lockedUntil" AS "previousLockedUntil",
               c."webhookUrl", c."webhookSecret", c."previousWebhookSecret", c."previousSecretExpiresAt",
               c."webhookTimeoutMs", c."webhookRetryBaseDelayMs", c."webhookDisabledAt", c."webhookDisabledReason",
-              c."webhookFailingSince", c."deletedAt"`;
+              c."webhookFailingSince", c."deletedAt"`,
+    [ids],
+  );
   const byId = new Map(rows.map((row) => [row.id, row]));
   // The same delivery twice in one batch (two runs for it): only the first sends.
   return requested.map((id) => {
@@ -118,20 +123,16 @@ async function claimDeliveries(db: Database, requested: string[]): Promise<(Clai
 
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
 
-function recordStatement(db: Database, records: AttemptRecord[]) {
+function recordStatement(client: pg.PoolClient, records: AttemptRecord[]) {
   const column = <T>(pick: (record: AttemptRecord) => T) => records.map(pick);
   // Times travel as epoch milliseconds and are stored as Prisma stores them: UTC, millisecond precision.
-  return db.$executeRaw`
+  return sql(
+    client,
+    `
     WITH input AS (
       SELECT * FROM unnest(
-        ${column(() => randomUUID())}::text[], ${column((r) => r.deliveryId)}::text[],
-        ${column((r) => String(r.attemptNumber))}::text[], ${column((r) => String(r.startedAt.getTime()))}::text[],
-        ${column((r) => String(r.durationMs))}::text[], ${column((r) => r.requestUrl)}::text[],
-        ${column((r) => JSON.stringify(r.requestHeaders))}::text[], ${column((r) => text(r.responseStatus))}::text[],
-        ${column((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null))}::text[],
-        ${column((r) => r.responseBody)}::text[], ${column((r) => r.error)}::text[],
-        ${column((r) => text(r.nextAttemptAt?.getTime()))}::text[], ${column((r) => r.status)}::text[],
-        ${column((r) => text(r.completedAt?.getTime()))}::text[]
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]
       ) AS t(attempt_id, delivery_id, attempt_number, started_ms, duration_ms, request_url, request_headers,
              response_status, response_headers, response_body, error, next_ms, state, completed_ms)
     ), attempts AS (
@@ -148,38 +149,67 @@ function recordStatement(db: Database, records: AttemptRecord[]) {
         "nextAttemptAt" = to_timestamp(input.next_ms::float8 / 1000) AT TIME ZONE 'UTC', "lockedUntil" = NULL,
         "completedAt" = to_timestamp(input.completed_ms::float8 / 1000) AT TIME ZONE 'UTC', "updatedAt" = now()
     FROM input
-    WHERE d.id = input.delivery_id`;
-}
-
-function healthStatements(db: Database, records: AttemptRecord[]): Prisma.PrismaPromise<unknown>[] {
-  // Per app, the last change in the batch is the app's state now.
-  const latest = new Map<string, HealthChange>();
-  for (const record of records) if (record.health) latest.set(record.health.clientId, record.health);
-  return [...latest.values()].map((change) =>
-    change.kind === "recovered"
-      ? db.oAuthClient.updateMany({
-          where: { id: change.clientId, webhookFailingSince: { not: null } },
-          data: { webhookFailingSince: null },
-        })
-      : db.oAuthClient.updateMany({
-          where: { id: change.clientId },
-          data: {
-            webhookFailingSince: change.failingSince,
-            ...(change.disable
-              ? { webhookDisabledAt: change.disable.at, webhookDisabledReason: change.disable.reason }
-              : {}),
-          },
-        }),
+    WHERE d.id = input.delivery_id`,
+    [
+      column(() => randomUUID()),
+      column((r) => r.deliveryId),
+      column((r) => String(r.attemptNumber)),
+      column((r) => String(r.startedAt.getTime())),
+      column((r) => String(r.durationMs)),
+      column((r) => r.requestUrl),
+      column((r) => JSON.stringify(r.requestHeaders)),
+      column((r) => text(r.responseStatus)),
+      column((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null)),
+      column((r) => r.responseBody),
+      column((r) => r.error),
+      column((r) => text(r.nextAttemptAt?.getTime())),
+      column((r) => r.status),
+      column((r) => text(r.completedAt?.getTime())),
+    ],
   );
 }
 
+/** The apps' health rows, as Prisma's updateMany would write them (with `updatedAt`). */
+async function recordHealth(client: pg.PoolClient, records: AttemptRecord[]): Promise<void> {
+  // Per app, the last change in the batch is the app's state now.
+  const latest = new Map<string, HealthChange>();
+  for (const record of records) if (record.health) latest.set(record.health.clientId, record.health);
+  for (const change of latest.values()) {
+    if (change.kind === "recovered") {
+      await sql(
+        client,
+        `UPDATE "OAuthClient" SET "webhookFailingSince" = NULL, "updatedAt" = now()
+         WHERE id = $1 AND "webhookFailingSince" IS NOT NULL`,
+        [change.clientId],
+      );
+    } else {
+      await sql(
+        client,
+        `UPDATE "OAuthClient"
+         SET "webhookFailingSince" = to_timestamp($2::float8 / 1000) AT TIME ZONE 'UTC',
+             "webhookDisabledAt" = CASE WHEN $3::float8 IS NULL THEN "webhookDisabledAt"
+                                        ELSE to_timestamp($3::float8 / 1000) AT TIME ZONE 'UTC' END,
+             "webhookDisabledReason" = CASE WHEN $3::float8 IS NULL THEN "webhookDisabledReason" ELSE $4 END,
+             "updatedAt" = now()
+         WHERE id = $1`,
+        [
+          change.clientId,
+          change.failingSince.getTime(),
+          change.disable ? change.disable.at.getTime() : null,
+          change.disable?.reason ?? null,
+        ],
+      );
+    }
+  }
+}
+
 async function recordAttempts(db: Database, records: AttemptRecord[]): Promise<Recorded[]> {
-  // The requests are already sent: wait for a connection rather than lose their outcomes (see recordOutcome
-  // in deliver-webhook.server.ts; Prisma's default gives up starting a transaction after 2 s).
+  // The requests are already sent: the pool's connect waits for a free connection however long the database
+  // is busy, rather than lose their outcomes (see recordOutcome in deliver-webhook.server.ts).
   const write = (batch: AttemptRecord[]) =>
-    db.$transaction([recordStatement(db, batch), ...healthStatements(db, batch)], {
-      maxWait: 30_000,
-      timeout: 30_000,
+    sqlTransaction(db, async (client) => {
+      await recordStatement(client, batch);
+      await recordHealth(client, batch);
     });
   try {
     await write(records);

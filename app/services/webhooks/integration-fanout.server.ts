@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { prisma, type Database } from "~/db.server";
 import { serializeEndpointEnvelope } from "~/lib/events/catalog";
 import { serializeIntegrationPayload } from "~/lib/webhooks/integration-payload";
-import { findEndpointRecipients, findIntegrationRecipients } from "~/models/webhook-delivery.server";
+import {
+  endpointRecipientKey,
+  findEndpointRecipients,
+  findIntegrationRecipients,
+} from "~/models/webhook-delivery.server";
+import { sqlOn } from "~/services/database/sql.server";
 import { logger } from "~/logger.server";
 import { triggerTasks } from "~/services/jobs.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
@@ -43,65 +48,75 @@ export async function fanOutEvent(eventId: string, db: Database = prisma): Promi
 }
 
 /**
- * fanOutEvent for many events at once, as the embedded engine runs them: the events, the new
- * deliveries, the open ones and their runs each take one statement for the whole batch (the
- * recipients are still looked up per event). A missing event is an EventNotFoundError in its place.
+ * fanOutEvent for many events at once, as the embedded engine runs them: the events, each kind
+ * of recipient, the deliveries (new and still open) and their runs each take one statement for
+ * the whole batch. A missing event is an EventNotFoundError in its place.
  */
 export async function fanOutEvents(
   eventIds: string[],
   db: Database = prisma,
 ): Promise<({ deliveries: number } | EventNotFoundError)[]> {
-  const found = await db.webhookEvent.findMany({
-    where: { id: { in: eventIds } },
-    select: { id: true, type: true, userId: true, source: true, payload: true, createdAt: true },
-  });
-  const byId = new Map(found.map((event) => [event.id, event]));
-  const events = [...byId.values()].filter((event) => event.userId);
-
-  const perEvent = await Promise.all(
-    events.map(async (event) => {
-      const userId = event.userId as string;
-      const deliveries: NewDelivery[] = [];
-      if (OAUTH_APP_EVENT_TYPES.has(event.type)) {
-        // The exact bytes every attempt signs and sends, fixed once.
-        const body = serializeIntegrationPayload(event.payload);
-        for (const client of await findIntegrationRecipients(db, userId)) {
-          deliveries.push({
-            id: randomUUID(),
-            eventId: event.id,
-            oauthClientId: client.id,
-            eventType: event.type,
-            url: client.webhookUrl as string,
-            body,
-            maxAttempts: client.webhookMaxRetries + 1,
-          });
-        }
-      }
-      // A test event goes only to the endpoint it was sent to (see sendTestEvent), never fanned out.
-      if (event.type !== "webhook.test") {
-        for (const endpoint of await findEndpointRecipients(db, { userId, eventType: event.type })) {
-          deliveries.push({
-            id: randomUUID(),
-            eventId: event.id,
-            endpointId: endpoint.id,
-            eventType: event.type,
-            url: endpoint.url,
-            body: serializeEndpointEnvelope({ event, endpoint }),
-            maxAttempts: endpoint.maxRetries + 1,
-          });
-        }
-      }
-      return deliveries;
-    }),
+  const { rows: found } = await sqlOn<FannedEvent>(
+    db,
+    `SELECT id, type, "userId", source, payload, "createdAt" FROM "WebhookEvent" WHERE id = ANY($1::text[])`,
+    [[...new Set(eventIds)]],
   );
-  const deliveries = perEvent.flat();
-  if (deliveries.length > 0) await db.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });
+  const byId = new Map(found.map((event) => [event.id, event]));
+  const events = [...byId.values()].filter((event): event is FannedEvent & { userId: string } => !!event.userId);
+
+  const [appRecipients, endpointRecipients] = await Promise.all([
+    findIntegrationRecipients(
+      db,
+      events.filter((event) => OAUTH_APP_EVENT_TYPES.has(event.type)).map((event) => event.userId),
+    ),
+    // A test event goes only to the endpoint it was sent to (see sendTestEvent), never fanned out.
+    findEndpointRecipients(
+      db,
+      events.filter((event) => event.type !== "webhook.test").map(({ userId, type }) => ({ userId, eventType: type })),
+    ),
+  ]);
+
+  const perEvent = events.map((event) => {
+    const deliveries: NewDelivery[] = [];
+    if (OAUTH_APP_EVENT_TYPES.has(event.type)) {
+      // The exact bytes every attempt signs and sends, fixed once.
+      const body = serializeIntegrationPayload(event.payload);
+      for (const client of appRecipients.get(event.userId) ?? []) {
+        deliveries.push({
+          id: randomUUID(),
+          eventId: event.id,
+          oauthClientId: client.id,
+          eventType: event.type,
+          url: client.webhookUrl,
+          body,
+          maxAttempts: client.webhookMaxRetries + 1,
+        });
+      }
+    }
+    if (event.type !== "webhook.test") {
+      for (const endpoint of endpointRecipients.get(
+        endpointRecipientKey({ userId: event.userId, eventType: event.type }),
+      ) ?? []) {
+        deliveries.push({
+          id: randomUUID(),
+          eventId: event.id,
+          endpointId: endpoint.id,
+          eventType: event.type,
+          url: endpoint.url,
+          body: serializeEndpointEnvelope({ event, endpoint }),
+          maxAttempts: endpoint.maxRetries + 1,
+        });
+      }
+    }
+    return deliveries;
+  });
 
   if (events.length > 0) {
-    const open = await db.webhookDelivery.findMany({
-      where: { eventId: { in: events.map((event) => event.id) }, status: { in: ["PENDING", "RETRYING"] } },
-      select: { id: true, oauthClientId: true, endpointId: true },
-    });
+    const open = await createDeliveries(
+      db,
+      events.map((event) => event.id),
+      perEvent.flat(),
+    );
     await triggerDeliveryRuns(open);
   }
   const recipients = new Map(events.map((event, i) => [event.id, perEvent[i]!.length]));
@@ -109,6 +124,53 @@ export async function fanOutEvents(
     logger.info({ eventId: event.id, event: event.type, recipients: recipients.get(event.id) }, "Event fanned out");
   }
   return eventIds.map((id) => (byId.has(id) ? { deliveries: recipients.get(id) ?? 0 } : new EventNotFoundError(id)));
+}
+
+type FannedEvent = {
+  id: string;
+  type: string;
+  userId: string | null;
+  source: string;
+  payload: unknown;
+  createdAt: Date;
+};
+
+type OpenDelivery = { id: string; oauthClientId: string | null; endpointId: string | null };
+
+/**
+ * Inserts the deliveries (at most one per event and recipient: a re-run inserts nothing new)
+ * and returns every delivery of the events still waiting to be sent, new or not, in one
+ * statement: a fan-out that ran before but died before queueing its runs queues them now.
+ */
+async function createDeliveries(db: Database, eventIds: string[], deliveries: NewDelivery[]): Promise<OpenDelivery[]> {
+  const column = <T>(pick: (delivery: NewDelivery) => T) => deliveries.map(pick);
+  const { rows } = await sqlOn<OpenDelivery>(
+    db,
+    `WITH inserted AS (
+       INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "endpointId", "eventType", url, body,
+         "maxAttempts", "updatedAt")
+       SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::int[])
+       ON CONFLICT DO NOTHING
+       RETURNING id, "oauthClientId", "endpointId"
+     )
+     SELECT id, "oauthClientId", "endpointId" FROM inserted
+     UNION
+     SELECT id, "oauthClientId", "endpointId" FROM "WebhookDelivery"
+     WHERE "eventId" = ANY($9::text[]) AND status IN ('PENDING', 'RETRYING')`,
+    [
+      column((d) => d.id),
+      column((d) => d.eventId),
+      column((d) => d.oauthClientId ?? null),
+      column((d) => d.endpointId ?? null),
+      column((d) => d.eventType),
+      column((d) => d.url),
+      column((d) => d.body),
+      column((d) => d.maxAttempts),
+      eventIds,
+    ],
+  );
+  return rows;
 }
 
 /** Kept under the seed's name: the `oauth-integration-webhook-delivery` task calls it. */

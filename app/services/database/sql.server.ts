@@ -1,0 +1,69 @@
+import pg from "pg";
+import { poolOf, type Database } from "~/db.server";
+
+/**
+ * Plain SQL on the pg pool under a Prisma client, for the handful of statements the job
+ * engine and the delivery path run for every delivery. Prisma's query engine costs about
+ * 0.3 ms of CPU per statement on top of pg's own (more with large parameter arrays); on the
+ * delivery path that was a quarter of the process's CPU. Everything else stays on Prisma.
+ */
+
+const TIMESTAMP_OID = 1114;
+const TIMESTAMPTZ_OID = 1184;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID) as (value: string) => Date;
+
+/**
+ * Prisma stores DateTime as `timestamp(3)` (no zone) in UTC; pg would read those as local time.
+ * Infinity stays a string, as pg leaves it.
+ */
+const utcTypes = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === TIMESTAMP_OID && format !== "binary") {
+      return (value: string) => (/^-?infinity$/.test(value) ? value : parseTimestamptz(`${value}+00`));
+    }
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export type SqlRunner = Pick<pg.Pool, "query"> | pg.PoolClient;
+
+export async function sql<Row extends object = Record<string, unknown>>(
+  runner: SqlRunner,
+  text: string,
+  values: unknown[] = [],
+): Promise<{ rows: Row[]; rowCount: number }> {
+  const result = await runner.query<Row & pg.QueryResultRow>({ text, values, types: utcTypes });
+  return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+}
+
+/** `sql` on a Prisma client's pool. */
+export function sqlOn<Row extends object = Record<string, unknown>>(
+  db: Database,
+  text: string,
+  values: unknown[] = [],
+) {
+  return sql<Row>(poolOf(db), text, values);
+}
+
+/** Runs `work` in one transaction on one connection of the client's pool; rolls back if it throws. */
+export async function sqlTransaction<T>(db: Database, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await poolOf(db).connect();
+  let broken = false;
+  // A connection cut between two statements emits 'error' on the client, which would otherwise be uncaught;
+  // the next statement then fails, and the connection is dropped.
+  const onError = () => (broken = true);
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    // A connection that cannot even roll back is dropped, not handed to the next caller.
+    await client.query("ROLLBACK").catch(() => (broken = true));
+    throw error;
+  } finally {
+    client.removeListener("error", onError);
+    client.release(broken);
+  }
+}
