@@ -11,7 +11,8 @@ import { logger } from "~/logger.server";
 import { decryptAtRest } from "~/services/encryption.server";
 import { GroupCommit } from "~/services/jobs/group-commit.server";
 import { outboundDispatcher } from "~/services/outbound.server";
-import { attemptWebhookDelivery, USER_AGENT, type DeliveryAttemptResult } from "./deliver-webhook.server";
+import { attemptWebhookDelivery, type DeliveryAttemptResult } from "./deliver-webhook.server";
+import { USER_AGENT } from "./delivery-decisions.server";
 import { sendWebhook, type SendResult } from "./http-sender.server";
 
 /**
