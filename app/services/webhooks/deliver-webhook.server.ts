@@ -2,50 +2,35 @@ import type { Dispatcher } from "undici";
 import { prisma, type Database } from "~/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { env } from "~/env.server";
-import { CustomHeadersSchema, redactHeaders } from "~/lib/webhooks/headers";
-import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
-import { classifyAttempt, computeNextAttemptAt } from "~/lib/webhooks/retry-policy";
-import { buildSignatureHeaders } from "~/lib/webhooks/signing";
+import { CustomHeadersSchema } from "~/lib/webhooks/headers";
 import { logger } from "~/logger.server";
 import { decryptAtRest } from "~/services/encryption.server";
 import { outboundDispatcher } from "~/services/outbound.server";
 import { consumeRateLimit } from "~/services/rate-limit.server";
+import {
+  attemptOutcome,
+  attemptRecord,
+  attemptSummary,
+  attemptVerdict,
+  deliveryRequest,
+  interruptedAttempt,
+  oauthAppTarget,
+  signingSecretsInUse,
+  type AttemptTarget,
+  type ClaimedAttempt as ClaimedDelivery,
+  type DeliveryAttemptResult,
+} from "./delivery-decisions.server";
 import { triggerDeliveryRuns } from "./integration-fanout.server";
-import { sendWebhook, type SendResult } from "./http-sender.server";
+import { sendWebhook } from "./http-sender.server";
 
-export const USER_AGENT = "Echo-OAuth-Webhooks/1.0";
+export type { DeliveryAttemptResult };
 
-export type DeliveryAttemptResult =
-  | { outcome: "delivered"; status: number }
-  | { outcome: "skipped"; reason: string }
-  | { outcome: "retry"; retryAt: Date }
-  | { outcome: "failed"; reason: string }
-  /** The endpoint is paused: the delivery waits, untouched, and resuming sends it. */
-  | { outcome: "paused" }
-  /** The endpoint's per-minute limit is reached: a new run is queued for the next window. */
-  | { outcome: "deferred"; until: Date };
-
-type Target = {
+type Target = AttemptTarget & {
   kind: "oauth_client" | "endpoint";
   id: string;
-  url: string | null;
-  disabledReason: string | null;
-  secrets: string[];
-  timeoutMs: number;
-  retryBaseDelayMs: number | null;
-  failingSince: Date | null;
-  customHeaders: Record<string, string>;
   paused: boolean;
   rateLimitPerMinute: number | null;
 };
-
-function signingSecrets(current: string | null, previous: string | null, previousExpiresAt: Date | null): string[] {
-  const secrets: string[] = [];
-  if (current) secrets.push(decryptAtRest(current));
-  // During a rotation's grace period the old secret signs too, so receivers can switch at leisure.
-  if (previous && previousExpiresAt && previousExpiresAt > new Date()) secrets.push(decryptAtRest(previous));
-  return secrets;
-}
 
 async function loadOAuthClientTarget(db: Database, oauthClientId: string): Promise<Target | null> {
   const client = await db.oAuthClient.findUnique({
@@ -68,19 +53,7 @@ async function loadOAuthClientTarget(db: Database, oauthClientId: string): Promi
   return {
     kind: "oauth_client",
     id: client.id,
-    url: client.webhookUrl,
-    disabledReason: client.deletedAt
-      ? "The OAuth app was deleted."
-      : client.webhookDisabledAt
-        ? `The app's webhook is disabled: ${client.webhookDisabledReason ?? "no reason recorded"}`
-        : !client.webhookUrl
-          ? "The app no longer has a webhook URL."
-          : null,
-    secrets: signingSecrets(client.webhookSecret, client.previousWebhookSecret, client.previousSecretExpiresAt),
-    timeoutMs: client.webhookTimeoutMs,
-    retryBaseDelayMs: client.webhookRetryBaseDelayMs,
-    failingSince: client.webhookFailingSince,
-    customHeaders: {},
+    ...oauthAppTarget(client, { now: new Date(), decrypt: decryptAtRest }),
     paused: false,
     rateLimitPerMinute: null,
   };
@@ -116,7 +89,14 @@ async function loadEndpointTarget(db: Database, endpointId: string): Promise<Tar
       : !endpoint.enabled
         ? "The endpoint was switched off by its owner."
         : null,
-    secrets: signingSecrets(endpoint.secret, endpoint.previousSecret, endpoint.previousSecretExpiresAt),
+    secrets: signingSecretsInUse(
+      {
+        current: endpoint.secret,
+        previous: endpoint.previousSecret,
+        previousExpiresAt: endpoint.previousSecretExpiresAt,
+      },
+      new Date(),
+    ).map((secret) => decryptAtRest(secret)),
     timeoutMs: endpoint.timeoutMs,
     retryBaseDelayMs: endpoint.retryBaseDelayMs,
     failingSince: endpoint.failingSince,
@@ -146,23 +126,6 @@ function loadTarget(
   if (oauthClientId) return loadOAuthClientTarget(db, oauthClientId);
   if (endpointId) return loadEndpointTarget(db, endpointId);
   return Promise.resolve(null);
-}
-
-type ClaimedDelivery = {
-  id: string;
-  eventId: string;
-  oauthClientId: string | null;
-  eventType: string;
-  url: string;
-  body: string;
-  attemptCount: number;
-  maxAttempts: number;
-  previousStatus: string;
-  previousLockedUntil: Date | null;
-};
-
-function describe(result: SendResult): string | null {
-  return result.kind === "response" ? null : result.error;
 }
 
 /**
@@ -221,154 +184,45 @@ export async function attemptWebhookDelivery(
     return { outcome: "retry", retryAt: new Date(Math.max(lockedUntil.getTime(), Date.now()) + 1_000) };
   }
 
-  const attemptNumber = claimed.attemptCount;
-  if (claimed.previousStatus === "SENDING" && attemptNumber > 1) {
-    // The previous attempt's worker died mid-send: record it, so the log shows every try.
-    await db.deliveryAttempt.createMany({
-      data: [
-        {
-          deliveryId: claimed.id,
-          attemptNumber: attemptNumber - 1,
-          startedAt: claimed.previousLockedUntil ?? new Date(),
-          durationMs: 0,
-          requestUrl: claimed.url,
-          requestHeaders: {},
-          error:
-            "The worker stopped during this attempt (crash or restart); its outcome is unknown, so Echo sent it again.",
-        },
-      ],
-      skipDuplicates: true,
-    });
-  }
-  const startedAt = new Date();
-  const timestamp = Math.floor(startedAt.getTime() / 1000);
-  const url = target?.url ?? claimed.url;
-  let signingError: string | null = null;
-  let signatureHeaders: Record<string, string> = {};
-  if (target && target.secrets.length > 0) {
-    try {
-      signatureHeaders = {
-        ...buildSignatureHeaders({ body: claimed.body, id: claimed.id, timestamp, secrets: target.secrets }),
-      };
-    } catch (error) {
-      // Never send unsigned what should be signed: a broken secret fails the delivery, visibly.
-      signingError = `The webhook secret could not sign this delivery (${error instanceof Error ? error.message : String(error)}); rotate the secret.`;
-    }
-  }
-  const headers: Record<string, string> = {
-    ...target?.customHeaders,
-    "content-type": "application/json",
-    "user-agent": USER_AGENT,
-    "x-webhook-delivery": claimed.id,
-    "x-webhook-event": claimed.eventType,
-    ...signatureHeaders,
-  };
+  const interrupted = interruptedAttempt(claimed, new Date());
+  if (interrupted) await db.deliveryAttempt.createMany({ data: [interrupted], skipDuplicates: true });
+  const { record, verdict } = await sendClaimedAttempt(claimed, target, dispatcher);
+  const { status, statusCode, error, nextAttemptAt, health } = verdict;
 
-  const refusedLiteral = checkLiteralDestination(url, env.OUTBOUND_ALLOWED_HOSTS);
-  const blockedReason = !target ? "The delivery's target no longer exists." : (target.disabledReason ?? signingError);
-  const result: SendResult = blockedReason
-    ? { kind: "connection_error", error: blockedReason, durationMs: 0 }
-    : refusedLiteral
-      ? { kind: "refused_address", error: refusedLiteral.message, durationMs: 0 }
-      : await sendWebhook(dispatcher, { url, headers, body: claimed.body, timeoutMs: target?.timeoutMs ?? 30_000 });
-
-  const verdict = blockedReason
-    ? ({ kind: "permanent", disableEndpoint: false } as const)
-    : classifyAttempt(
-        result.kind === "response"
-          ? { status: result.status }
-          : {
-              error:
-                result.kind === "timeout"
-                  ? "timeout"
-                  : result.kind === "refused_address"
-                    ? "refused_address"
-                    : "connection",
-            },
-      );
-  const retryAfter = result.kind === "response" ? result.headers["retry-after"] : undefined;
-  const nextAttemptAt =
-    verdict.kind === "retryable"
-      ? computeNextAttemptAt({
-          attemptNumber,
-          maxAttempts: claimed.maxAttempts,
-          baseDelayMs: target?.retryBaseDelayMs ?? undefined,
-          retryAfter,
-          now: new Date(),
-        })
-      : null;
-
-  const status = verdict.kind === "success" ? "SUCCESS" : nextAttemptAt ? "RETRYING" : "FAILED";
-  const statusCode = result.kind === "response" ? result.status : null;
-  const error =
-    describe(result) ??
-    (verdict.kind === "success"
-      ? null
-      : `HTTP ${statusCode}${status === "FAILED" && verdict.kind === "permanent" ? " (not retried)" : ""}`);
-  const disableReason =
-    verdict.kind === "permanent" && verdict.disableEndpoint
-      ? `The receiver answered 410 Gone on ${startedAt.toISOString()}.`
-      : target?.failingSince &&
-          status !== "SUCCESS" &&
-          startedAt.getTime() - target.failingSince.getTime() > env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000
-        ? `Every delivery failed for more than ${env.WEBHOOK_DISABLE_AFTER_HOURS} hours (since ${target.failingSince.toISOString()}).`
-        : null;
-
-  // The app's health row changes only when its state does: writing it on every delivery
-  // would make all deliveries to one app queue on that row's lock.
   const healthWrites: Prisma.PrismaPromise<unknown>[] = [];
-  if (target && !target.disabledReason) {
-    if (status === "SUCCESS" && target.failingSince) {
-      healthWrites.push(
-        target.kind === "oauth_client"
-          ? db.oAuthClient.updateMany({
-              where: { id: target.id, webhookFailingSince: { not: null } },
-              data: { webhookFailingSince: null },
-            })
-          : db.webhookEndpoint.updateMany({
-              where: { id: target.id, failingSince: { not: null } },
-              data: { failingSince: null },
-            }),
-      );
-    } else if (status !== "SUCCESS" && (!target.failingSince || disableReason)) {
-      const failingSince = target.failingSince ?? startedAt;
-      healthWrites.push(
-        target.kind === "oauth_client"
-          ? db.oAuthClient.updateMany({
-              where: { id: target.id },
-              data: {
-                webhookFailingSince: failingSince,
-                ...(disableReason ? { webhookDisabledAt: startedAt, webhookDisabledReason: disableReason } : {}),
-              },
-            })
-          : db.webhookEndpoint.updateMany({
-              where: { id: target.id },
-              data: {
-                failingSince,
-                ...(disableReason ? { disabledAt: startedAt, disabledReason: disableReason } : {}),
-              },
-            }),
-      );
-    }
+  if (target && health?.kind === "recovered") {
+    healthWrites.push(
+      target.kind === "oauth_client"
+        ? db.oAuthClient.updateMany({
+            where: { id: target.id, webhookFailingSince: { not: null } },
+            data: { webhookFailingSince: null },
+          })
+        : db.webhookEndpoint.updateMany({
+            where: { id: target.id, failingSince: { not: null } },
+            data: { failingSince: null },
+          }),
+    );
+  } else if (target && health?.kind === "failing") {
+    const { failingSince, disable } = health;
+    healthWrites.push(
+      target.kind === "oauth_client"
+        ? db.oAuthClient.updateMany({
+            where: { id: target.id },
+            data: {
+              webhookFailingSince: failingSince,
+              ...(disable ? { webhookDisabledAt: disable.at, webhookDisabledReason: disable.reason } : {}),
+            },
+          })
+        : db.webhookEndpoint.updateMany({
+            where: { id: target.id },
+            data: { failingSince, ...(disable ? { disabledAt: disable.at, disabledReason: disable.reason } : {}) },
+          }),
+    );
   }
 
   await recordOutcome(db, [
-    db.deliveryAttempt.create({
-      data: {
-        deliveryId: claimed.id,
-        attemptNumber,
-        startedAt,
-        durationMs: result.durationMs,
-        requestUrl: url,
-        requestHeaders: redactHeaders(headers),
-        responseStatus: statusCode,
-        // Receivers' Set-Cookie and the like do not belong in a log others can read.
-        responseHeaders: result.kind === "response" ? redactHeaders(result.headers) : undefined,
-        responseBody: result.kind === "response" ? result.body : null,
-        error,
-        nextAttemptAt,
-      },
-    }),
+    // Prisma stores a Json column as NULL only when it is left out.
+    db.deliveryAttempt.create({ data: { ...record, responseHeaders: record.responseHeaders ?? undefined } }),
     db.webhookDelivery.update({
       where: { id: claimed.id },
       data: {
@@ -377,33 +231,52 @@ export async function attemptWebhookDelivery(
         lastError: status === "SUCCESS" ? null : error,
         nextAttemptAt,
         lockedUntil: null,
-        completedAt: status === "RETRYING" ? null : new Date(),
+        completedAt: verdict.completedAt,
       },
     }),
     ...healthWrites,
   ]);
 
   logger.info(
-    {
-      event: claimed.eventType,
-      eventId: claimed.eventId,
-      deliveryId: claimed.id,
-      oauthClientId: claimed.oauthClientId ?? undefined,
-      endpointId: current.endpointId ?? undefined,
-      attempt: attemptNumber,
-      status,
-      statusCode,
-      durationMs: result.durationMs,
-      error: error ?? undefined,
-    },
+    attemptSummary({ delivery: claimed, endpointId: current.endpointId, record, verdict }),
     "Webhook delivery attempt",
   );
-  if (disableReason)
-    logger.warn({ target: target?.kind, id: target?.id, reason: disableReason }, "Webhook target disabled");
+  if (verdict.disableReason)
+    logger.warn({ target: target?.kind, id: target?.id, reason: verdict.disableReason }, "Webhook target disabled");
 
-  if (status === "SUCCESS") return { outcome: "delivered", status: statusCode ?? 0 };
-  if (status === "RETRYING" && nextAttemptAt) return { outcome: "retry", retryAt: nextAttemptAt };
-  return { outcome: "failed", reason: error ?? "failed" };
+  return attemptOutcome(verdict);
+}
+
+/**
+ * The part of an attempt between its claim and its record, the same on both paths (the
+ * batched one in grouped-delivery.server.ts records differently): signs the stored body,
+ * POSTs it unless the delivery is blocked, and judges the outcome.
+ */
+export async function sendClaimedAttempt(
+  claimed: ClaimedDelivery,
+  target: AttemptTarget | null,
+  dispatcher: Dispatcher,
+) {
+  const startedAt = new Date();
+  const request = deliveryRequest({ delivery: claimed, target, startedAt, allowedHosts: env.OUTBOUND_ALLOWED_HOSTS });
+  const result =
+    request.unsent ??
+    (await sendWebhook(dispatcher, {
+      url: request.url,
+      headers: request.headers,
+      body: claimed.body,
+      timeoutMs: target?.timeoutMs ?? 30_000,
+    }));
+  const verdict = attemptVerdict({
+    delivery: claimed,
+    target,
+    blockedReason: request.blockedReason,
+    result,
+    startedAt,
+    now: new Date(),
+    disableAfterHours: env.WEBHOOK_DISABLE_AFTER_HOURS,
+  });
+  return { record: attemptRecord({ delivery: claimed, startedAt, request, result, verdict }), verdict };
 }
 
 /**

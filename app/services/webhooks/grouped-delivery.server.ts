@@ -3,17 +3,23 @@ import type { Dispatcher } from "undici";
 import type pg from "pg";
 import { prisma, type Database } from "~/db.server";
 import { sql, sqlOn, sqlTransaction } from "~/services/database/sql.server";
-import { env } from "~/env.server";
-import { redactHeaders } from "~/lib/webhooks/headers";
-import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
-import { classifyAttempt, computeNextAttemptAt } from "~/lib/webhooks/retry-policy";
-import { buildSignatureHeaders } from "~/lib/webhooks/signing";
 import { logger } from "~/logger.server";
 import { decryptAtRest } from "~/services/encryption.server";
 import { GroupCommit } from "~/services/jobs/group-commit.server";
 import { outboundDispatcher } from "~/services/outbound.server";
-import { attemptWebhookDelivery, USER_AGENT, type DeliveryAttemptResult } from "./deliver-webhook.server";
-import { sendWebhook, type SendResult } from "./http-sender.server";
+import { attemptWebhookDelivery, sendClaimedAttempt } from "./deliver-webhook.server";
+import {
+  attemptOutcome,
+  attemptSummary,
+  interruptedAttempt,
+  oauthAppTarget,
+  type AttemptRow,
+  type AppWebhookColumns,
+  type ClaimedAttempt,
+  type DeliveryAttemptResult,
+  type DeliveryStatus,
+  type HealthChange as TargetHealthChange,
+} from "./delivery-decisions.server";
 
 /**
  * attemptWebhookDelivery (deliver-webhook.server.ts) for the embedded engine's hot path: the
@@ -24,49 +30,12 @@ import { sendWebhook, type SendResult } from "./http-sender.server";
  * endpoint, a row another run holds, a finished one) goes through attemptWebhookDelivery.
  */
 
-type ClaimedRow = {
-  id: string;
-  eventId: string;
-  oauthClientId: string;
-  eventType: string;
-  url: string;
-  body: string;
-  attemptCount: number;
-  maxAttempts: number;
-  previousStatus: string;
-  previousLockedUntil: Date | null;
-  webhookUrl: string | null;
-  webhookSecret: string | null;
-  previousWebhookSecret: string | null;
-  previousSecretExpiresAt: Date | null;
-  webhookTimeoutMs: number;
-  webhookRetryBaseDelayMs: number | null;
-  webhookDisabledAt: Date | null;
-  webhookDisabledReason: string | null;
-  webhookFailingSince: Date | null;
-  deletedAt: Date | null;
-};
+/** The claimed delivery and its app's settings, read by the claim statement. */
+type ClaimedRow = ClaimedAttempt & AppWebhookColumns & { oauthClientId: string };
 
-type HealthChange =
-  | { clientId: string; kind: "recovered" }
-  | { clientId: string; kind: "failing"; failingSince: Date; disable: { at: Date; reason: string } | null };
+type HealthChange = TargetHealthChange & { clientId: string };
 
-type AttemptRecord = {
-  deliveryId: string;
-  attemptNumber: number;
-  startedAt: Date;
-  durationMs: number;
-  requestUrl: string;
-  requestHeaders: Record<string, string>;
-  responseStatus: number | null;
-  responseHeaders: Record<string, string> | null;
-  responseBody: string | null;
-  error: string | null;
-  nextAttemptAt: Date | null;
-  status: "SUCCESS" | "RETRYING" | "FAILED";
-  completedAt: Date | null;
-  health: HealthChange | null;
-};
+type AttemptRecord = AttemptRow & { status: DeliveryStatus; completedAt: Date | null; health: HealthChange | null };
 
 type Recorded = { ok: true } | { ok: false; error: unknown };
 
@@ -246,16 +215,6 @@ function groupsFor(db: Database): Groups {
   return groups;
 }
 
-function signingSecrets(row: ClaimedRow): string[] {
-  const secrets: string[] = [];
-  if (row.webhookSecret) secrets.push(decryptCached(row.webhookSecret));
-  // During a rotation's grace period the old secret signs too, so receivers can switch at leisure.
-  if (row.previousWebhookSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > new Date()) {
-    secrets.push(decryptCached(row.previousWebhookSecret));
-  }
-  return secrets;
-}
-
 export async function attemptWebhookDeliveryGrouped(
   deliveryId: string,
   { db = prisma, dispatcher = outboundDispatcher() }: { db?: Database; dispatcher?: Dispatcher } = {},
@@ -264,159 +223,23 @@ export async function attemptWebhookDeliveryGrouped(
   const claimed = await groups.claims.add(deliveryId);
   if (!claimed) return attemptWebhookDelivery(deliveryId, { db, dispatcher });
 
-  const disabledReason = claimed.deletedAt
-    ? "The OAuth app was deleted."
-    : claimed.webhookDisabledAt
-      ? `The app's webhook is disabled: ${claimed.webhookDisabledReason ?? "no reason recorded"}`
-      : !claimed.webhookUrl
-        ? "The app no longer has a webhook URL."
-        : null;
-  const failingSince = claimed.webhookFailingSince;
-  const timeoutMs = claimed.webhookTimeoutMs;
-
-  const attemptNumber = claimed.attemptCount;
-  if (claimed.previousStatus === "SENDING" && attemptNumber > 1) {
-    // The previous attempt's worker died mid-send: record it, so the log shows every try.
-    await db.deliveryAttempt.createMany({
-      data: [
-        {
-          deliveryId: claimed.id,
-          attemptNumber: attemptNumber - 1,
-          startedAt: claimed.previousLockedUntil ?? new Date(),
-          durationMs: 0,
-          requestUrl: claimed.url,
-          requestHeaders: {},
-          error:
-            "The worker stopped during this attempt (crash or restart); its outcome is unknown, so Echo sent it again.",
-        },
-      ],
-      skipDuplicates: true,
-    });
-  }
-  const startedAt = new Date();
-  const timestamp = Math.floor(startedAt.getTime() / 1000);
-  const url = claimed.webhookUrl ?? claimed.url;
-  let signingError: string | null = null;
-  let signatureHeaders: Record<string, string> = {};
+  const interrupted = interruptedAttempt(claimed, new Date());
+  if (interrupted) await db.deliveryAttempt.createMany({ data: [interrupted], skipDuplicates: true });
   // As in attemptWebhookDelivery, a secret that cannot be decrypted throws (the engine retries).
-  const secrets = signingSecrets(claimed);
-  if (secrets.length > 0) {
-    try {
-      signatureHeaders = { ...buildSignatureHeaders({ body: claimed.body, id: claimed.id, timestamp, secrets }) };
-    } catch (error) {
-      // Never send unsigned what should be signed: a broken secret fails the delivery, visibly.
-      signingError = `The webhook secret could not sign this delivery (${error instanceof Error ? error.message : String(error)}); rotate the secret.`;
-    }
-  }
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": USER_AGENT,
-    "x-webhook-delivery": claimed.id,
-    "x-webhook-event": claimed.eventType,
-    ...signatureHeaders,
-  };
-
-  const refusedLiteral = checkLiteralDestination(url, env.OUTBOUND_ALLOWED_HOSTS);
-  const blockedReason = disabledReason ?? signingError;
-  const result: SendResult = blockedReason
-    ? { kind: "connection_error", error: blockedReason, durationMs: 0 }
-    : refusedLiteral
-      ? { kind: "refused_address", error: refusedLiteral.message, durationMs: 0 }
-      : await sendWebhook(dispatcher, { url, headers, body: claimed.body, timeoutMs });
-
-  const verdict = blockedReason
-    ? ({ kind: "permanent", disableEndpoint: false } as const)
-    : classifyAttempt(
-        result.kind === "response"
-          ? { status: result.status }
-          : {
-              error:
-                result.kind === "timeout"
-                  ? "timeout"
-                  : result.kind === "refused_address"
-                    ? "refused_address"
-                    : "connection",
-            },
-      );
-  const retryAfter = result.kind === "response" ? result.headers["retry-after"] : undefined;
-  const nextAttemptAt =
-    verdict.kind === "retryable"
-      ? computeNextAttemptAt({
-          attemptNumber,
-          maxAttempts: claimed.maxAttempts,
-          baseDelayMs: claimed.webhookRetryBaseDelayMs ?? undefined,
-          retryAfter,
-          now: new Date(),
-        })
-      : null;
-
-  const status = verdict.kind === "success" ? "SUCCESS" : nextAttemptAt ? "RETRYING" : "FAILED";
-  const statusCode = result.kind === "response" ? result.status : null;
-  const error =
-    (result.kind === "response" ? null : result.error) ??
-    (verdict.kind === "success"
-      ? null
-      : `HTTP ${statusCode}${status === "FAILED" && verdict.kind === "permanent" ? " (not retried)" : ""}`);
-  const disableReason =
-    verdict.kind === "permanent" && verdict.disableEndpoint
-      ? `The receiver answered 410 Gone on ${startedAt.toISOString()}.`
-      : failingSince &&
-          status !== "SUCCESS" &&
-          startedAt.getTime() - failingSince.getTime() > env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000
-        ? `Every delivery failed for more than ${env.WEBHOOK_DISABLE_AFTER_HOURS} hours (since ${failingSince.toISOString()}).`
-        : null;
-
-  // The app's health row changes only when its state does (see attemptWebhookDelivery).
-  const health: HealthChange | null = disabledReason
-    ? null
-    : status === "SUCCESS" && failingSince
-      ? { clientId: claimed.oauthClientId, kind: "recovered" }
-      : status !== "SUCCESS" && (!failingSince || disableReason)
-        ? {
-            clientId: claimed.oauthClientId,
-            kind: "failing",
-            failingSince: failingSince ?? startedAt,
-            disable: disableReason ? { at: startedAt, reason: disableReason } : null,
-          }
-        : null;
+  const target = oauthAppTarget(claimed, { now: new Date(), decrypt: decryptCached });
+  const { record, verdict } = await sendClaimedAttempt(claimed, target, dispatcher);
 
   const recorded = await groups.records.add({
-    deliveryId: claimed.id,
-    attemptNumber,
-    startedAt,
-    durationMs: result.durationMs,
-    requestUrl: url,
-    requestHeaders: redactHeaders(headers),
-    responseStatus: statusCode,
-    // Receivers' Set-Cookie and the like do not belong in a log others can read.
-    responseHeaders: result.kind === "response" ? redactHeaders(result.headers) : null,
-    responseBody: result.kind === "response" ? result.body : null,
-    error,
-    nextAttemptAt,
-    status,
-    completedAt: status === "RETRYING" ? null : new Date(),
-    health,
+    ...record,
+    status: verdict.status,
+    completedAt: verdict.completedAt,
+    health: verdict.health && { ...verdict.health, clientId: claimed.oauthClientId },
   });
   if (!recorded.ok) throw recorded.error;
 
-  logger.info(
-    {
-      event: claimed.eventType,
-      eventId: claimed.eventId,
-      deliveryId: claimed.id,
-      oauthClientId: claimed.oauthClientId,
-      attempt: attemptNumber,
-      status,
-      statusCode,
-      durationMs: result.durationMs,
-      error: error ?? undefined,
-    },
-    "Webhook delivery attempt",
-  );
-  if (disableReason)
-    logger.warn({ oauthClientId: claimed.oauthClientId, reason: disableReason }, "Webhook target disabled");
+  logger.info(attemptSummary({ delivery: claimed, record, verdict }), "Webhook delivery attempt");
+  if (verdict.disableReason)
+    logger.warn({ oauthClientId: claimed.oauthClientId, reason: verdict.disableReason }, "Webhook target disabled");
 
-  if (status === "SUCCESS") return { outcome: "delivered", status: statusCode ?? 0 };
-  if (status === "RETRYING" && nextAttemptAt) return { outcome: "retry", retryAt: nextAttemptAt };
-  return { outcome: "failed", reason: error ?? "failed" };
+  return attemptOutcome(verdict);
 }
