@@ -1,5 +1,7 @@
 import { prisma, type Database } from "~/db.server";
 import { logger } from "~/logger.server";
+import { sqlOn } from "~/services/database/sql.server";
+import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
 import { triggerTasks, usesTriggerDev } from "~/services/jobs.server";
 import type { oauthIntegrationWebhookDeliveryTask } from "../../../trigger/oauth-integration-webhook-delivery";
 import type { webhookEventFanoutTask } from "../../../trigger/webhook-event-fanout";
@@ -15,57 +17,93 @@ type PendingEvent = { id: string; type: string };
 
 /**
  * Hands recorded WebhookEvents (the outbox) to the job engine and marks them handed over.
- * Embedded engine: the runs and the mark commit together. Trigger.dev: the runs are
- * triggered first, with an idempotency key per event, so a crash before the mark only
- * causes a trigger that Trigger.dev deduplicates. Returns how many events were handed over.
+ * Embedded engine: the runs and the mark commit together, in one statement. Trigger.dev: the
+ * runs are triggered first, with an idempotency key per event, so a crash before the mark
+ * only causes a trigger that Trigger.dev deduplicates. Returns how many events were handed over.
  */
 export async function dispatchPendingEvents(filter: { source?: string } = {}, db: Database = prisma): Promise<number> {
   let total = 0;
   for (;;) {
-    const handed = await db.$transaction(async (tx) => {
-      const events = filter.source
-        ? await tx.$queryRaw<PendingEvent[]>`
-            SELECT id, type FROM "WebhookEvent"
-            WHERE "dispatchedAt" IS NULL AND source = ${filter.source}
-            ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`
-        : await tx.$queryRaw<PendingEvent[]>`
-            SELECT id, type FROM "WebhookEvent" WHERE "dispatchedAt" IS NULL
-            ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`;
-      if (events.length === 0) return 0;
-
-      try {
-        const options = { tx: usesTriggerDev ? undefined : tx };
-        const toItem = (event: PendingEvent) => ({
-          payload: { eventId: event.id },
-          idempotencyKey: `${event.type}:${event.id}`,
-        });
-        await triggerTasks<typeof oauthIntegrationWebhookDeliveryTask>(
-          INTEGRATION_FANOUT_TASK_ID,
-          events.filter((event) => event.type.startsWith("integration.")).map(toItem),
-          options,
-        );
-        await triggerTasks<typeof webhookEventFanoutTask>(
-          EVENT_FANOUT_TASK_ID,
-          events.filter((event) => !event.type.startsWith("integration.")).map(toItem),
-          options,
-        );
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        await tx.webhookEvent.updateMany({
-          where: { id: { in: events.map((event) => event.id) } },
-          data: { dispatchAttempts: { increment: 1 }, lastDispatchError: message.slice(0, 2000) },
-        });
-        throw error;
-      }
-      await tx.webhookEvent.updateMany({
-        where: { id: { in: events.map((event) => event.id) } },
-        data: { dispatchedAt: new Date(), dispatchAttempts: { increment: 1 }, lastDispatchError: null },
-      });
-      return events.length;
-    });
+    const handed = usesTriggerDev ? await handOverToTriggerDev(filter, db) : await handOverToEmbeddedEngine(filter, db);
     total += handed;
     if (handed < DISPATCH_BATCH_SIZE) return total;
   }
+}
+
+/** The fan-out task of each event type, for the embedded engine's statement below. */
+const fanOutTaskSql = `CASE WHEN type LIKE 'integration.%' THEN '${INTEGRATION_FANOUT_TASK_ID}' ELSE '${EVENT_FANOUT_TASK_ID}' END`;
+
+/**
+ * One round trip instead of six: this runs after every event a user causes, in the request
+ * that caused it. The runs are exactly those triggerTasks would queue (same task, payload
+ * and idempotency key `type:id`), so a run the sweeper or a retry queues again is a no-op.
+ */
+async function handOverToEmbeddedEngine(filter: { source?: string }, db: Database): Promise<number> {
+  const { rows } = await sqlOn<{ handed: number }>(
+    db,
+    `WITH picked AS (
+       SELECT id, type FROM "WebhookEvent"
+       WHERE "dispatchedAt" IS NULL AND ($1::text IS NULL OR source = $1)
+       ORDER BY "createdAt" LIMIT $2 FOR UPDATE SKIP LOCKED
+     ), runs AS (
+       INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "runAt", "updatedAt")
+       SELECT gen_random_uuid()::text, ${fanOutTaskSql}, jsonb_build_object('eventId', id), type || ':' || id, now(), now()
+       FROM picked
+       ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING
+     ), marked AS (
+       UPDATE "WebhookEvent" e
+       SET "dispatchedAt" = now(), "dispatchAttempts" = e."dispatchAttempts" + 1, "lastDispatchError" = NULL
+       FROM picked WHERE e.id = picked.id
+       RETURNING e.id
+     )
+     SELECT (SELECT count(*) FROM marked)::int AS handed
+     FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM picked) THEN pg_notify($3, '') END) AS wake`,
+    [filter.source ?? null, DISPATCH_BATCH_SIZE, TASK_RUN_CHANNEL],
+  );
+  return rows[0]?.handed ?? 0;
+}
+
+async function handOverToTriggerDev(filter: { source?: string }, db: Database): Promise<number> {
+  const outcome = await db.$transaction(async (tx) => {
+    const events = filter.source
+      ? await tx.$queryRaw<PendingEvent[]>`
+          SELECT id, type FROM "WebhookEvent"
+          WHERE "dispatchedAt" IS NULL AND source = ${filter.source}
+          ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`
+      : await tx.$queryRaw<PendingEvent[]>`
+          SELECT id, type FROM "WebhookEvent" WHERE "dispatchedAt" IS NULL
+          ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`;
+    if (events.length === 0) return { handed: 0 } as const;
+    const toItem = (event: PendingEvent) => ({
+      payload: { eventId: event.id },
+      idempotencyKey: `${event.type}:${event.id}`,
+    });
+    try {
+      await triggerTasks<typeof oauthIntegrationWebhookDeliveryTask>(
+        INTEGRATION_FANOUT_TASK_ID,
+        events.filter((event) => event.type.startsWith("integration.")).map(toItem),
+      );
+      await triggerTasks<typeof webhookEventFanoutTask>(
+        EVENT_FANOUT_TASK_ID,
+        events.filter((event) => !event.type.startsWith("integration.")).map(toItem),
+      );
+    } catch (error) {
+      return { handed: undefined, failed: events, error };
+    }
+    await tx.webhookEvent.updateMany({
+      where: { id: { in: events.map((event) => event.id) } },
+      data: { dispatchedAt: new Date(), dispatchAttempts: { increment: 1 }, lastDispatchError: null },
+    });
+    return { handed: events.length } as const;
+  });
+  if (outcome.handed !== undefined) return outcome.handed;
+  // Recorded outside the transaction (which wrote nothing), so the outbox shows why the events still wait.
+  const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+  await db.webhookEvent.updateMany({
+    where: { id: { in: outcome.failed.map((event) => event.id) } },
+    data: { dispatchAttempts: { increment: 1 }, lastDispatchError: message.slice(0, 2000) },
+  });
+  throw outcome.error;
 }
 
 /** The safety net: whatever the fast path did not hand over (engine down, crash) goes now. */
