@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { poolOf, prisma } from "~/db.server";
-import { sqlOn, sqlTransaction } from "~/services/database/sql.server";
+import { literal, numberLiteral, sqlOn, sqlScript, sqlTransaction } from "~/services/database/sql.server";
 
 // The hot statements skip Prisma (sql.server.ts); these prove they read and write what Prisma would.
 
@@ -65,5 +65,24 @@ describe("sql on the shared pool", () => {
     } finally {
       process.off("uncaughtException", onUncaught);
     }
+  });
+
+  it("runs a script in one transaction: the last statement's rows, or nothing at all if one statement fails", async () => {
+    const tricky = "it's a \\ back\\slash and a 'quote'; DROP TABLE \"User\"; --";
+    const rows = await sqlScript<{ echoed: string; n: number }>(prisma, [
+      "SELECT 1",
+      `SELECT ${literal(tricky)} AS echoed, ${numberLiteral(2.5)}::float8 AS n`,
+    ]);
+    expect(rows).toEqual([{ echoed: tricky, n: 2.5 }]);
+
+    const email = `script-${Date.now()}@echo.test`;
+    await expect(
+      sqlScript(prisma, [
+        `INSERT INTO "User" (id, email, name, "passwordHash", "updatedAt") VALUES (${literal(`s-${Date.now()}`)}, ${literal(email)}, 'S', 'x', now())`,
+        "SELECT 1 / 0",
+      ]),
+    ).rejects.toThrow(/division by zero/);
+    expect(await prisma.user.count({ where: { email } })).toBe(0);
+    expect(() => numberLiteral(Number.NaN)).toThrow();
   });
 });

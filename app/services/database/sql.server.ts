@@ -67,3 +67,28 @@ export async function sqlTransaction<T>(db: Database, work: (client: pg.PoolClie
     client.release(broken);
   }
 }
+
+/** A string as an SQL literal, for sqlScript. */
+export const literal = (value: string): string => pg.escapeLiteral(value);
+
+/** A finite number as an SQL literal, for sqlScript. */
+export function numberLiteral(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`Not a finite number: ${value}`);
+  return String(value);
+}
+
+/**
+ * Several statements sent in one round trip (the simple query protocol, hence no parameters:
+ * build values with `literal`/`numberLiteral`). PostgreSQL runs them as one implicit
+ * transaction, each with a fresh snapshot, and rolls all back if one fails. Returns the
+ * rows of the last statement.
+ */
+export async function sqlScript<Row extends object = Record<string, unknown>>(
+  db: Database,
+  statements: string[],
+): Promise<Row[]> {
+  const results = (await poolOf(db).query({ text: statements.join(";\n"), types: utcTypes })) as unknown as
+    pg.QueryResult<Row & pg.QueryResultRow> | pg.QueryResult<Row & pg.QueryResultRow>[];
+  const last = Array.isArray(results) ? results.at(-1) : results;
+  return last?.rows ?? [];
+}

@@ -4,7 +4,7 @@ import { AbortTaskRunError } from "@trigger.dev/sdk";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Database } from "~/db.server";
-import { sql, sqlOn, sqlTransaction } from "~/services/database/sql.server";
+import { literal, numberLiteral, sqlOn, sqlScript } from "~/services/database/sql.server";
 import type { EmbeddedExecutors, ExecutorOutcome } from "./embedded-executors.server";
 import { GroupCommit } from "./group-commit.server";
 import type { LoadedTask, TaskCatalog } from "./task-catalog.server";
@@ -265,45 +265,41 @@ export class EmbeddedTaskEngine {
     const leaseSeconds = this.leaseMs / 1000;
     const perKey = queue.perKey ?? queue.limit;
     const scan = wanted * CLAIM_SCAN_FACTOR;
-    return sqlTransaction(this.options.db, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`echo-task-queue:${queue.name}`]);
-      const claimed = await sql<ClaimedRun>(
-        client,
-        `
-        WITH running AS (
+    const taskIds = `ARRAY[${queue.taskIds.map(literal).join(", ")}]::text[]`;
+    // One round trip: the lock and the claim run as one transaction, the claim's snapshot taken after the lock.
+    return sqlScript<ClaimedRun>(this.options.db, [
+      `SELECT pg_advisory_xact_lock(hashtext(${literal(`echo-task-queue:${queue.name}`)}))`,
+      `WITH running AS (
           SELECT "concurrencyKey" AS key, count(*)::int AS n FROM "TaskRun"
-          WHERE "taskId" = ANY($1::text[]) AND status = 'EXECUTING' AND "lockedUntil" > now()
+          WHERE "taskId" = ANY(${taskIds}) AND status = 'EXECUTING' AND "lockedUntil" > now()
           GROUP BY 1
         ), budget AS (
-          SELECT GREATEST(0, LEAST($2::int, $3::int - COALESCE((SELECT sum(n) FROM running), 0)::int)) AS n
+          SELECT GREATEST(0, LEAST(${numberLiteral(wanted)}, ${numberLiteral(queue.limit)} - COALESCE((SELECT sum(n) FROM running), 0)::int)) AS n
         ), due AS (
           (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
-           WHERE status = 'QUEUED' AND "runAt" <= now() AND "taskId" = ANY($1::text[])
-             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= $4::int)
-           ORDER BY "runAt" LIMIT $5::int)
+           WHERE status = 'QUEUED' AND "runAt" <= now() AND "taskId" = ANY(${taskIds})
+             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${numberLiteral(perKey)})
+           ORDER BY "runAt" LIMIT ${numberLiteral(scan)})
           UNION ALL
           (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
-           WHERE status = 'EXECUTING' AND "lockedUntil" <= now() AND "taskId" = ANY($1::text[])
-             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= $4::int)
-           ORDER BY "lockedUntil" LIMIT $5::int)
+           WHERE status = 'EXECUTING' AND "lockedUntil" <= now() AND "taskId" = ANY(${taskIds})
+             AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${numberLiteral(perKey)})
+           ORDER BY "lockedUntil" LIMIT ${numberLiteral(scan)})
         ), ranked AS (
           SELECT due.id, due."runAt",
                  row_number() OVER (PARTITION BY due.key ORDER BY due."runAt") + COALESCE(r.n, 0) AS slot
           FROM due LEFT JOIN running r ON r.key IS NOT DISTINCT FROM due.key
         ), picked AS (
-          SELECT id FROM ranked WHERE slot <= $4::int ORDER BY "runAt" LIMIT (SELECT n FROM budget)
+          SELECT id FROM ranked WHERE slot <= ${numberLiteral(perKey)} ORDER BY "runAt" LIMIT (SELECT n FROM budget)
         )
         UPDATE "TaskRun" AS r
-        SET status = 'EXECUTING', attempt = r.attempt + 1, "lockedBy" = $6,
-            "lockedUntil" = now() + make_interval(secs => $7::float8), "updatedAt" = now()
+        SET status = 'EXECUTING', attempt = r.attempt + 1, "lockedBy" = ${literal(this.workerId)},
+            "lockedUntil" = now() + make_interval(secs => ${numberLiteral(leaseSeconds)}), "updatedAt" = now()
         FROM picked
         WHERE r.id = picked.id
           AND ((r.status = 'QUEUED' AND r."runAt" <= now()) OR (r.status = 'EXECUTING' AND r."lockedUntil" <= now()))
         RETURNING r.id, r."taskId", r.payload, r.attempt, r."createdAt", r."idempotencyKey"`,
-        [queue.taskIds, wanted, queue.limit, perKey, scan, this.workerId, leaseSeconds],
-      );
-      return claimed.rows;
-    });
+    ]);
   }
 
   private execute(queue: QueueState, run: ClaimedRun): void {

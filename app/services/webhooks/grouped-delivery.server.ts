@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type pg from "pg";
-import { prisma, type Database } from "~/db.server";
-import { sql, sqlOn, sqlTransaction } from "~/services/database/sql.server";
+import { poolOf, prisma, type Database } from "~/db.server";
+import { sql, sqlOn, sqlTransaction, type SqlRunner } from "~/services/database/sql.server";
 import { logger } from "~/logger.server";
 import { decryptAtRest } from "~/services/encryption.server";
 import { GroupCommit } from "~/services/jobs/group-commit.server";
@@ -92,7 +92,7 @@ async function claimDeliveries(db: Database, requested: string[]): Promise<(Clai
 
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
 
-function recordStatement(client: pg.PoolClient, records: AttemptRecord[]) {
+function recordStatement(client: SqlRunner, records: AttemptRecord[]) {
   const column = <T>(pick: (record: AttemptRecord) => T) => records.map(pick);
   // Times travel as epoch milliseconds and are stored as Prisma stores them: UTC, millisecond precision.
   return sql(
@@ -175,11 +175,14 @@ async function recordHealth(client: pg.PoolClient, records: AttemptRecord[]): Pr
 async function recordAttempts(db: Database, records: AttemptRecord[]): Promise<Recorded[]> {
   // The requests are already sent: the pool's connect waits for a free connection however long the database
   // is busy, rather than lose their outcomes (see recordOutcome in deliver-webhook.server.ts).
+  // Usually no app's health changes, and the one statement is its own transaction: one round trip.
   const write = (batch: AttemptRecord[]) =>
-    sqlTransaction(db, async (client) => {
-      await recordStatement(client, batch);
-      await recordHealth(client, batch);
-    });
+    batch.some((record) => record.health)
+      ? sqlTransaction(db, async (client) => {
+          await recordStatement(client, batch);
+          await recordHealth(client, batch);
+        })
+      : recordStatement(poolOf(db), batch);
   try {
     await write(records);
     return records.map(() => ({ ok: true }));
