@@ -6,8 +6,14 @@ import { logger } from "~/logger.server";
 
 export type Database = InstanceType<typeof PrismaClient>;
 
-/** The pg pool under each client, for the few hot statements that skip Prisma's query engine (see sql.server.ts). */
-const pools = new WeakMap<Database, pg.Pool>();
+/**
+ * The pg pool under each client, for the few hot statements that skip Prisma's query engine
+ * (see sql.server.ts). On globalThis: the Remix bundle has its own copy of this module and
+ * shares the client with the server's. Keyed by identity, so a transaction client (a proxy
+ * that reads through to its client's properties) never finds a pool outside its transaction.
+ */
+const globalForPools = globalThis as unknown as { __echoPools?: WeakMap<object, pg.Pool> };
+const pools = (globalForPools.__echoPools ??= new WeakMap());
 
 export function createDatabaseClient(connectionString: string, { max = 10 }: { max?: number } = {}): Database {
   const pool = new pg.Pool({ connectionString, max });
@@ -20,11 +26,11 @@ export function createDatabaseClient(connectionString: string, { max = 10 }: { m
 
 /** The connection pool a client made by createDatabaseClient queries through; none for a transaction client. */
 export function findPool(db: object): pg.Pool | undefined {
-  return pools.get(db as Database);
+  return pools.get(db);
 }
 
 export function poolOf(db: Database): pg.Pool {
-  const pool = pools.get(db);
+  const pool = findPool(db);
   if (!pool) throw new Error("This database client was not made by createDatabaseClient; it has no pool to share.");
   return pool;
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { poolOf, prisma } from "~/db.server";
+import { enqueueTaskRuns } from "~/services/jobs/task-runs.server";
 import { literal, numberLiteral, sqlOn, sqlScript, sqlTransaction } from "~/services/database/sql.server";
 
 // The hot statements skip Prisma (sql.server.ts); these prove they read and write what Prisma would.
@@ -84,5 +85,18 @@ describe("sql on the shared pool", () => {
     ).rejects.toThrow(/division by zero/);
     expect(await prisma.user.count({ where: { email } })).toBe(0);
     expect(() => numberLiteral(Number.NaN)).toThrow();
+  });
+
+  it("queues runs inside a caller's Prisma transaction, never beside it on the pool: rolled back with it", async () => {
+    const idempotencyKey = `sql-test-${Date.now()}`;
+    await expect(
+      prisma.$transaction(async (tx) => {
+        await enqueueTaskRuns(tx, [{ taskId: "sql-test", payload: {}, idempotencyKey }]);
+        throw new Error("undo");
+      }),
+    ).rejects.toThrow("undo");
+    expect(await prisma.taskRun.count({ where: { idempotencyKey } })).toBe(0);
+    expect(await enqueueTaskRuns(prisma, [{ taskId: "sql-test", payload: {}, idempotencyKey }])).toBe(1);
+    expect(await enqueueTaskRuns(prisma, [{ taskId: "sql-test", payload: {}, idempotencyKey }])).toBe(0);
   });
 });

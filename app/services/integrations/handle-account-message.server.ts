@@ -1,9 +1,16 @@
+import { randomUUID } from "node:crypto";
 import { prisma, type Database } from "~/db.server";
 import { Prisma } from "~/generated/prisma/client";
 import type { AccountMessage } from "~/integrations/types";
 import { encryptAtRest } from "~/services/encryption.server";
 import { recordHealthClearedOnReconnect } from "./integration-health.server";
-import { recordIntegrationEvent, triggerOAuthIntegrationWebhook } from "~/services/webhooks/integration-events.server";
+import { sqlOn } from "~/services/database/sql.server";
+import {
+  integrationEventPayload,
+  integrationEventSource,
+  recordIntegrationEvent,
+  triggerOAuthIntegrationWebhook,
+} from "~/services/webhooks/integration-events.server";
 
 type Definition = { id: string; slug: string; name: string; icon: string };
 
@@ -30,9 +37,61 @@ export async function createIntegrationAccount(
 
 async function writeIntegrationAccount(
   db: Database,
-  { userId, definition, message }: AccountInput,
+  input: AccountInput,
 ): Promise<{ id: string; accountId: string; reconnected: boolean }> {
-  const credentials = encryptAtRest(JSON.stringify(message.data.credentials));
+  const credentials = encryptAtRest(JSON.stringify(input.message.data.credentials));
+  return (await insertNewAccount(db, input, credentials)) ?? reactivateOrCreateAccount(db, input, credentials);
+}
+
+/**
+ * The common case, a first connect, in one statement: the account and its
+ * integration.connected outbox event, both or neither. Null when the account already exists
+ * (a reconnect), which reactivateOrCreateAccount handles.
+ */
+async function insertNewAccount(
+  db: Database,
+  { userId, definition, message }: AccountInput,
+  credentials: string,
+): Promise<{ id: string; accountId: string; reconnected: false } | null> {
+  const account = { id: randomUUID(), accountId: message.data.accountId };
+  const occurredAt = new Date();
+  const payload = integrationEventPayload({ type: "integration.connected", userId, account, definition }, occurredAt);
+  const { rows } = await sqlOn<{ id: string | null }>(
+    db,
+    `WITH account AS (
+       INSERT INTO "IntegrationAccount" (id, "userId", "integrationDefinitionId", "accountId", "displayName", settings,
+         credentials, status, "connectedAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 'ACTIVE', to_timestamp($8::float8 / 1000) AT TIME ZONE 'UTC', now())
+       ON CONFLICT ("userId", "integrationDefinitionId", "accountId") DO NOTHING
+       RETURNING id
+     ), event AS (
+       INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt")
+       SELECT $9, 'integration.connected', $2, $10, $11::jsonb, to_timestamp($8::float8 / 1000) AT TIME ZONE 'UTC'
+       FROM account
+     )
+     SELECT (SELECT id FROM account) AS id`,
+    [
+      account.id,
+      userId,
+      definition.id,
+      account.accountId,
+      message.data.displayName ?? null,
+      JSON.stringify(message.data.settings ?? {}),
+      credentials,
+      occurredAt.getTime(),
+      randomUUID(),
+      integrationEventSource(account.id),
+      JSON.stringify(payload),
+    ],
+  );
+  return rows[0]?.id ? { ...account, reconnected: false } : null;
+}
+
+async function reactivateOrCreateAccount(
+  db: Database,
+  { userId, definition, message }: AccountInput,
+  credentials: string,
+): Promise<{ id: string; accountId: string; reconnected: boolean }> {
   return db.$transaction(async (tx) => {
     const key = { userId, integrationDefinitionId: definition.id, accountId: message.data.accountId };
     const existing = await tx.integrationAccount.findUnique({

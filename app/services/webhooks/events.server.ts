@@ -21,6 +21,13 @@ export function assertEventBodySize(payload: unknown): void {
   if (bytes > MAX_EVENT_BODY_BYTES) throw new EventTooLargeError(bytes);
 }
 
+/** The payload as it is stored: valid for its type's schema and within the size limit. */
+export function checkedEventPayload<T extends EventType>(type: T, payload: EventPayload<T>): EventPayload<T> {
+  const parsed = parseEventPayload(type, payload);
+  assertEventBodySize(parsed);
+  return parsed;
+}
+
 /**
  * Writes one outbox row. Call it inside the transaction that makes the change the event
  * announces: if that commits, the event exists and will be delivered, whatever happens next.
@@ -30,8 +37,7 @@ export async function recordEvent<T extends EventType>(
   tx: Tx,
   input: { type: T; userId: string | null; source: string; payload: EventPayload<T>; occurredAt?: Date },
 ): Promise<{ eventId: string }> {
-  const payload = parseEventPayload(input.type, input.payload);
-  assertEventBodySize(payload);
+  const payload = checkedEventPayload(input.type, input.payload);
   const event = await tx.webhookEvent.create({
     data: {
       type: input.type,

@@ -1,7 +1,7 @@
 import type { Prisma } from "~/generated/prisma/client";
 import { env } from "~/env.server";
 import { buildIntegrationPayload, type IntegrationEventType } from "~/lib/webhooks/integration-payload";
-import { dispatchEventsOf, recordEvent } from "./events.server";
+import { checkedEventPayload, dispatchEventsOf, recordEvent } from "./events.server";
 
 type Tx = Prisma.TransactionClient;
 
@@ -12,16 +12,28 @@ export { EventTooLargeError, MAX_EVENT_BODY_BYTES, assertEventBodySize } from ".
  * that creates, re-activates or disconnects the account: if that commits, the event
  * exists, and the dispatcher will deliver it even if everything else is down right now.
  */
-export async function recordIntegrationEvent(
-  tx: Tx,
-  input: {
-    type: IntegrationEventType;
-    userId: string;
-    account: { id: string; accountId: string };
-    definition: { slug: string; name: string; icon: string };
-  },
-): Promise<{ eventId: string }> {
+export async function recordIntegrationEvent(tx: Tx, input: IntegrationEventInput): Promise<{ eventId: string }> {
   const occurredAt = new Date();
+  return recordEvent(tx, {
+    type: input.type,
+    userId: input.userId,
+    source: integrationEventSource(input.account.id),
+    payload: integrationEventPayload(input, occurredAt),
+    occurredAt,
+  });
+}
+
+type IntegrationEventInput = {
+  type: IntegrationEventType;
+  userId: string;
+  account: { id: string; accountId: string };
+  definition: { slug: string; name: string; icon: string };
+};
+
+export const integrationEventSource = (integrationAccountId: string) => `integration:${integrationAccountId}`;
+
+/** The event's payload, checked against the catalog (see recordEvent). */
+export function integrationEventPayload(input: IntegrationEventInput, occurredAt: Date) {
   const payload = buildIntegrationPayload({
     type: input.type,
     userId: input.userId,
@@ -34,13 +46,7 @@ export async function recordIntegrationEvent(
     mcpHost: env.MCP_HOST,
     occurredAt,
   });
-  return recordEvent(tx, {
-    type: input.type,
-    userId: input.userId,
-    source: `integration:${input.account.id}`,
-    payload,
-    occurredAt,
-  });
+  return checkedEventPayload(input.type, payload);
 }
 
 /**
@@ -49,5 +55,5 @@ export async function recordIntegrationEvent(
  * creation; if handing over fails, the error is logged and the dispatcher's sweep retries.
  */
 export async function triggerOAuthIntegrationWebhook(integrationAccountId: string, userId: string): Promise<void> {
-  await dispatchEventsOf(`integration:${integrationAccountId}`, { integrationAccountId, userId });
+  await dispatchEventsOf(integrationEventSource(integrationAccountId), { integrationAccountId, userId });
 }
