@@ -39,7 +39,11 @@ describe("Trigger.dev task definitions", () => {
       concurrencyLimit: 20,
       retry: expect.objectContaining({ maxAttempts: 10 }),
     });
-    expect(catalog.get("webhook-delivery")).toMatchObject({ queueName: "webhook-delivery", concurrencyLimit: 100 });
+    expect(catalog.get("webhook-delivery")).toMatchObject({
+      queueName: "webhook-delivery",
+      concurrencyLimit: 400,
+      concurrencyPerKey: 100,
+    });
     expect(catalog.get("webhook-delivery")?.catchError).toBeTypeOf("function");
   });
 
