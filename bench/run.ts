@@ -31,6 +31,7 @@ const HANG_TIMEOUT_MS = knob("BENCH_HANG_TIMEOUT_MS", 5000);
 const WORKERS = (process.env.BENCH_WORKERS ?? "1,2,4").split(",").map(Number);
 const DEADLINE_MS = knob("BENCH_DEADLINE_SECONDS", 180) * 1000;
 const PRODUCERS = knob("BENCH_PRODUCERS", 16);
+const PG_STATS = process.env.BENCH_PG_STATS === "1";
 const E_EVENTS = knob("BENCH_E_EVENTS", EVENTS);
 
 type Receiver = {
@@ -176,6 +177,8 @@ async function main() {
     port: await freePort(),
     password: randomBytes(12).toString("hex"),
     databaseName: "echo",
+    // BENCH_PG_STATS=1: after each scenario, the statements PostgreSQL spent its time on.
+    settings: PG_STATS ? { shared_preload_libraries: "pg_stat_statements" } : {},
   });
   await migrateDatabase(postgres.url);
   const echoEnv = {
@@ -198,7 +201,23 @@ async function main() {
       `TRUNCATE "User", "OAuthClient", "WebhookEvent", "TaskRun", "IntegrationDefinition", "RateLimitBucket" CASCADE`,
     );
     await prisma.$executeRawUnsafe(`VACUUM ANALYZE`);
+    if (PG_STATS) {
+      await prisma.$executeRawUnsafe(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
+      await prisma.$queryRawUnsafe(`SELECT pg_stat_statements_reset()::text`);
+    }
     await receiver.reset();
+  }
+
+  async function printTopStatements() {
+    if (!PG_STATS) return;
+    // Execution time is wall time inside PostgreSQL (waits included), not CPU.
+    const top = await prisma.$queryRawUnsafe<unknown[]>(
+      `SELECT calls::int, round(total_exec_time)::int AS "total ms", round((total_exec_time / calls)::numeric, 2)::text AS "ms/call",
+              rows::int, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS statement
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ORDER BY total_exec_time DESC LIMIT 8`,
+    );
+    console.table(top);
   }
 
   /** Apps with a webhook URL and secret, users who granted each of them `integration`. */
@@ -353,7 +372,7 @@ async function main() {
 
   const results: Record<string, unknown> = {};
   const rows: Record<string, Record<string, string | number>> = {};
-  const row = (
+  const row = async (
     name: string,
     r: {
       delivered: number;
@@ -378,13 +397,14 @@ async function main() {
     };
     console.table({ [name]: rows[name] });
     if ("errors" in r) console.log(`${name} attempt errors:`, JSON.stringify(r.errors));
+    await printTopStatements();
   };
 
   if (SCENARIOS.has("a")) {
     console.log(`(a) ${EVENTS} events × ${APPS} apps…`);
     const a = await burst(1);
     results.a = a;
-    row("(a) burst", a);
+    await row("(a) burst", a);
   }
 
   if (SCENARIOS.has("b")) {
@@ -408,7 +428,7 @@ async function main() {
       return { expected, offeredPerSecond: expected / produceSeconds, produceSeconds, memory, ...measured };
     });
     results.b = b;
-    row("(b) steady", { ...b, perSecond: b.delivered / b.seconds });
+    await row("(b) steady", { ...b, perSecond: b.delivered / b.seconds });
     console.log(`(b) Echo RSS every 5 s (MB): ${b.memory.map((m) => Math.round(m.rssMb)).join(" ")}`);
   }
 
@@ -425,7 +445,7 @@ async function main() {
       return { expected: FANOUT_APPS, ...measured };
     });
     results.c = c;
-    row("(c) fan-out", c);
+    await row("(c) fan-out", c);
   }
 
   if (SCENARIOS.has("d")) {
@@ -433,7 +453,7 @@ async function main() {
     console.log(`(d) (a) with ${hanging} of ${APPS} apps hanging until their ${HANG_TIMEOUT_MS} ms timeout…`);
     const d = await burst(1, hanging);
     results.d = { ...d, hangingApps: hanging, hangTimeoutMs: HANG_TIMEOUT_MS };
-    row("(d) 10% hang", d);
+    await row("(d) 10% hang", d);
   }
 
   if (SCENARIOS.has("e")) {
@@ -441,7 +461,7 @@ async function main() {
       console.log(`(e) ${E_EVENTS} events × ${APPS} apps with ${workers} Echo process(es)…`);
       const e = await burst(workers, 0, E_EVENTS);
       results[`e${workers}`] = { workers, ...e };
-      row(`(e) ${workers} worker(s)`, e);
+      await row(`(e) ${workers} worker(s)`, e);
     }
   }
 

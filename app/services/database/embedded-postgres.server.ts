@@ -28,6 +28,8 @@ export type EmbeddedPostgresOptions = {
   databaseName: string;
   /** Off only for throwaway test clusters: durability is the product. */
   fsync?: boolean;
+  /** Extra server settings (`-c name=value`), e.g. the benchmark's pg_stat_statements. */
+  settings?: Record<string, string>;
   onLog?: (line: string) => void;
 };
 
@@ -174,6 +176,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       "unix_socket_directories=",
       "-c",
       "max_connections=200",
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
       ...(options.fsync === false
         ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         : []),

@@ -61,7 +61,7 @@ type QueueState = {
 };
 
 /** How many due runs a claim looks at beyond the ones it takes, to skip keys at their limit. */
-const CLAIM_SCAN_FACTOR = 10;
+const CLAIM_SCAN_FACTOR = 2;
 
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 4000);
@@ -165,7 +165,7 @@ export class EmbeddedTaskEngine {
    */
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    client.on("notification", () => this.wakeAll());
+    client.on("notification", (message) => this.wakeFor(message.payload));
     client.on("error", (error) => this.options.logger.warn({ err: error }, "Task engine LISTEN connection failed"));
     let listening = false;
     // A client that never connected is retried by the caller, with a longer delay each time.
@@ -208,6 +208,13 @@ export class EmbeddedTaskEngine {
 
   private wakeAll(): void {
     for (const queue of this.queues) queue.wake();
+  }
+
+  /** A notification's payload names the tasks with new runs (see wakePayload); none means all. */
+  private wakeFor(payload: string | undefined): void {
+    if (!payload) return this.wakeAll();
+    const taskIds = payload.split(",");
+    for (const queue of this.queues) if (queue.taskIds.some((id) => taskIds.includes(id))) queue.wake();
   }
 
   private sleep(queue: QueueState, ms: number): Promise<void> {

@@ -5,6 +5,14 @@ import type { Prisma } from "~/generated/prisma/client";
 
 export const TASK_RUN_CHANNEL = "echo_task_runs";
 
+/**
+ * A notification names the tasks that have new runs (comma-separated), so only the queues
+ * that run them claim; an empty payload wakes every queue.
+ */
+export function wakePayload(taskIds: string[]): string {
+  return [...new Set(taskIds)].join(",");
+}
+
 export type NewTaskRun = {
   taskId: string;
   payload: unknown;
@@ -36,8 +44,17 @@ export async function enqueueTaskRuns(db: Database | Prisma.TransactionClient, r
       ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM inserted)::int AS inserted FROM (SELECT pg_notify($7, '')) AS notified`;
-  const values = [ids, taskIds, payloads, idempotencyKeys, concurrencyKeys, delays, TASK_RUN_CHANNEL];
+    SELECT (SELECT count(*) FROM inserted)::int AS inserted FROM (SELECT pg_notify($7, $8)) AS notified`;
+  const values = [
+    ids,
+    taskIds,
+    payloads,
+    idempotencyKeys,
+    concurrencyKeys,
+    delays,
+    TASK_RUN_CHANNEL,
+    wakePayload(taskIds),
+  ];
   // A transaction client has no pool of its own: the runs must be part of its transaction.
   const pool = findPool(db);
   const [row] = pool

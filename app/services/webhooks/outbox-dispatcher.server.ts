@@ -57,7 +57,7 @@ async function handOverToEmbeddedEngine(filter: { source?: string }, db: Databas
        RETURNING e.id
      )
      SELECT (SELECT count(*) FROM marked)::int AS handed
-     FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM picked) THEN pg_notify($3, '') END) AS wake`,
+     FROM (SELECT pg_notify($3, string_agg(DISTINCT ${fanOutTaskSql}, ',')) FROM picked HAVING count(*) > 0) AS wake`,
     [filter.source ?? null, DISPATCH_BATCH_SIZE, TASK_RUN_CHANNEL],
   );
   return rows[0]?.handed ?? 0;

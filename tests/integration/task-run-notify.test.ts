@@ -1,0 +1,62 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { prisma } from "~/db.server";
+import { TASK_RUN_CHANNEL, enqueueTaskRuns } from "~/services/jobs/task-runs.server";
+import { dispatchPendingEvents } from "~/services/webhooks/outbox-dispatcher.server";
+import { recordEvent } from "~/services/webhooks/events.server";
+import { createUser } from "../support/fixtures/webhooks";
+import { waitFor } from "../support/wait";
+
+// Each queue claims only when a notification names one of its tasks (the engine's wakeFor), so
+// the payloads must name exactly the tasks that got runs.
+
+let listener: pg.Client;
+const payloads: string[] = [];
+
+beforeAll(async () => {
+  listener = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  listener.on("notification", (message) => payloads.push(message.payload ?? ""));
+  await listener.connect();
+  await listener.query(`LISTEN ${TASK_RUN_CHANNEL}`);
+});
+
+afterAll(() => listener.end());
+
+async function nextPayload(): Promise<string> {
+  const seen = payloads.length;
+  await waitFor(async () => payloads.length > seen, { timeoutMs: 5_000 });
+  return payloads[seen]!;
+}
+
+describe("task run notifications", () => {
+  it("name the tasks that were queued", async () => {
+    const next = nextPayload();
+    await enqueueTaskRuns(prisma, [
+      { taskId: "task-a", payload: {} },
+      { taskId: "task-b", payload: {} },
+      { taskId: "task-a", payload: {} },
+    ]);
+    expect((await next).split(",").sort()).toEqual(["task-a", "task-b"]);
+  });
+
+  it("name each event's fan-out task when the outbox hands events over, and stay silent when there is nothing", async () => {
+    const user = await createUser(prisma);
+    const source = `notify-test:${user.id}`;
+    await prisma.$transaction(async (tx) => {
+      await recordEvent(tx, {
+        type: "webhook.test",
+        userId: user.id,
+        source,
+        payload: { event: "webhook.test", message: "hi", endpoint_id: "none", timestamp: new Date().toISOString() },
+      });
+    });
+    const next = nextPayload();
+    expect(await dispatchPendingEvents({ source })).toBe(1);
+    expect(await next).toBe("webhook-event-fanout");
+
+    const before = payloads.length;
+    expect(await dispatchPendingEvents({ source })).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(payloads.length).toBe(before);
+  });
+});
