@@ -46,8 +46,10 @@ export async function presentWebhookDeliveryList(db: Database, ownerId: string, 
       lastError: row.lastError,
       nextAttemptAt: row.nextAttemptAt,
       createdAt: row.createdAt,
-      target: row.oauthClient?.name ?? row.endpoint?.name ?? "(deleted)",
-      targetKind: row.endpointId ? ("endpoint" as const) : ("OAuth app" as const),
+      target: {
+        name: row.oauthClient?.name ?? row.endpoint?.name ?? "(deleted)",
+        kind: row.endpointId ? ("endpoint" as const) : ("OAuth app" as const),
+      },
     })),
     nextCursor: page.nextCursor,
     filterOptions: {

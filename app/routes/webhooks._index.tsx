@@ -1,9 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
-import { StatusChip } from "~/components/status-chip";
+import { DeliveriesTable } from "~/components/deliveries-table";
 import { prisma } from "~/db.server";
-import { formatDateTime } from "~/lib/format";
 import { DELIVERY_STATUSES } from "~/lib/webhooks/delivery-status";
 import { DeliveryListQuerySchema, presentWebhookDeliveryList } from "~/presenters/WebhookDeliveryListPresenter.server";
 import { requireUser } from "~/services/auth/session.server";
@@ -131,47 +130,7 @@ export default function WebhookDeliveries() {
             : "No deliveries yet. They appear here when events are sent to your endpoints or apps."}
         </p>
       ) : (
-        <table className="mt-4 w-full overflow-hidden rounded-lg bg-white text-left text-sm ring-1 ring-slate-200">
-          <thead className="bg-slate-50 text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Status</th>
-              <th className="px-4 py-2 font-medium">Event</th>
-              <th className="px-4 py-2 font-medium">To</th>
-              <th className="px-4 py-2 font-medium">Attempts</th>
-              <th className="px-4 py-2 font-medium">Last response</th>
-              <th className="px-4 py-2 font-medium">Created</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {view.deliveries.map((delivery) => (
-              <tr key={delivery.id} data-testid="delivery-row">
-                <td className="px-4 py-2">
-                  <StatusChip status={delivery.status} />
-                </td>
-                <td className="px-4 py-2">
-                  <Link to={`/webhooks/deliveries/${delivery.id}`} className="font-mono text-indigo-700 underline">
-                    {delivery.eventType}
-                  </Link>
-                </td>
-                <td className="px-4 py-2">
-                  {delivery.target} <span className="text-xs text-slate-500">({delivery.targetKind})</span>
-                </td>
-                <td className="px-4 py-2">
-                  {delivery.attemptCount} / {delivery.maxAttempts}
-                </td>
-                <td className="px-4 py-2 text-slate-600">
-                  {delivery.lastStatusCode ? `HTTP ${delivery.lastStatusCode}` : (delivery.lastError ?? "—")}
-                  {delivery.status === "RETRYING" && delivery.nextAttemptAt ? (
-                    <span className="block text-xs text-amber-800">
-                      next try {formatDateTime(delivery.nextAttemptAt)}
-                    </span>
-                  ) : null}
-                </td>
-                <td className="px-4 py-2 text-slate-600">{formatDateTime(delivery.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DeliveriesTable deliveries={view.deliveries} />
       )}
       <div className="mt-4 flex gap-4">
         {paged ? (

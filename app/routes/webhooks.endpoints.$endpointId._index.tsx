@@ -7,7 +7,7 @@ import { CsrfInput } from "~/components/csrf-input";
 import { EndpointStateChip } from "~/components/endpoint-state-chip";
 import { IntentButton } from "~/components/intent-button";
 import { SecretOnce } from "~/components/secret-once";
-import { StatusChip } from "~/components/status-chip";
+import { DeliveriesTable } from "~/components/deliveries-table";
 import { prisma } from "~/db.server";
 import { fieldErrorsFrom } from "~/lib/form";
 import { formatDateTime } from "~/lib/format";
@@ -374,38 +374,7 @@ export default function EndpointDetail() {
         {endpoint.recentDeliveries.length === 0 ? (
           <p className="mt-2 text-sm text-slate-600">Nothing sent yet. Send a test event to try it.</p>
         ) : (
-          <table className="mt-2 w-full overflow-hidden rounded-lg bg-white text-left text-sm ring-1 ring-slate-200">
-            <thead className="bg-slate-50 text-slate-500">
-              <tr>
-                <th className="px-4 py-2 font-medium">Status</th>
-                <th className="px-4 py-2 font-medium">Event</th>
-                <th className="px-4 py-2 font-medium">Attempts</th>
-                <th className="px-4 py-2 font-medium">Last response</th>
-                <th className="px-4 py-2 font-medium">Created</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {endpoint.recentDeliveries.map((delivery) => (
-                <tr key={delivery.id} data-testid="delivery-row">
-                  <td className="px-4 py-2">
-                    <StatusChip status={delivery.status} />
-                  </td>
-                  <td className="px-4 py-2">
-                    <Link to={`/webhooks/deliveries/${delivery.id}`} className="font-mono text-indigo-700 underline">
-                      {delivery.eventType}
-                    </Link>
-                  </td>
-                  <td className="px-4 py-2">
-                    {delivery.attemptCount} / {delivery.maxAttempts}
-                  </td>
-                  <td className="px-4 py-2 text-slate-600">
-                    {delivery.lastStatusCode ? `HTTP ${delivery.lastStatusCode}` : (delivery.lastError ?? "—")}
-                  </td>
-                  <td className="px-4 py-2 text-slate-600">{formatDateTime(delivery.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DeliveriesTable deliveries={endpoint.recentDeliveries} className="mt-2" />
         )}
       </section>
     </AppShell>
