@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import { createApiKey } from "~/services/api/api-keys.server";
-import { hashPassword } from "~/services/auth/password.server";
-import { createOAuthApp } from "~/services/oauth/oauth-apps.server";
 import { EndpointCreateSchema, createEndpoint } from "~/services/webhooks/endpoints.server";
 import { sendTestEvent } from "~/services/webhooks/test-event.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
-import { connectIntegration, createIntegrationDefinition } from "../support/fixtures/webhooks";
+import { createAliceAndBob } from "../support/fixtures/alice-and-bob";
 import { csrfTokenIn, fetchWithJar, logInOverHttp, type CookieJar } from "../support/http-session";
 import { ROUTES, describeRow, isForm, type AliceIds, type RouteCase } from "../support/route-table";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
@@ -37,44 +35,13 @@ beforeAll(async () => {
     env: { SEED_DEMO_DATA: "false", WORKER_ENABLED: "false" },
   });
   const password = "a-long-password-authz-table";
-  const [a, b] = await Promise.all(
-    ["alice", "bob"].map(async (name) =>
-      prisma.user.create({
-        data: { email: `${name}-table-${Date.now()}@example.com`, name, passwordHash: await hashPassword(password) },
-        select: { id: true, email: true },
-      }),
-    ),
-  );
-  const app = await createOAuthApp(prisma, a!.id, {
-    name: "Alice's table app",
-    clientType: "CONFIDENTIAL",
-    redirectUris: ["https://a.example/cb"],
-    allowedScopes: ["openid", "integration"],
-  });
+  const world = await createAliceAndBob(prisma, { password, appName: "Alice's table app" });
+  const { alice: a, bob: b, app, apiKey: key } = world;
   ids.appId = app.id;
-  await prisma.oAuthClient.update({ where: { id: app.id }, data: { webhookUrl: "https://a.example/hook" } });
-  await prisma.oAuthIntegrationGrant.create({ data: { clientId: app.id, userId: a!.id, scopes: ["integration"] } });
-  await prisma.oAuthConsent.create({ data: { clientId: app.id, userId: a!.id, scopes: ["openid", "integration"] } });
-  const { account, eventId } = await connectIntegration(prisma, {
-    userId: a!.id,
-    definition: await createIntegrationDefinition(prisma),
-  });
-  ids.accountId = account.id;
-  const delivery = await prisma.webhookDelivery.create({
-    data: {
-      eventId,
-      oauthClientId: app.id,
-      eventType: "integration.connected",
-      url: "https://a.example/hook",
-      body: "{}",
-      maxAttempts: 1,
-      status: "FAILED",
-      nextAttemptAt: null,
-    },
-  });
-  ids.deliveryId = delivery.id;
+  ids.accountId = world.accountId;
+  ids.deliveryId = world.deliveryId;
   const endpoint = await createEndpoint(
-    { userId: a!.id },
+    { userId: a.id },
     EndpointCreateSchema.parse({
       name: "Alice's endpoint",
       url: `${receiver.url}/alice`,
@@ -82,22 +49,20 @@ beforeAll(async () => {
     }),
   );
   ids.endpointId = endpoint.id;
-  const sent = await sendTestEvent({ userId: a!.id }, endpoint.id);
+  const sent = await sendTestEvent({ userId: a.id }, endpoint.id);
   expect(sent.outcome).toBe("delivered");
   ids.endpointDeliveryId = sent.deliveryId;
-  const key = await createApiKey(prisma, a!.id, { name: "alice-table" });
-  if (!key.ok) throw new Error(key.error);
   ids.apiKeyId = key.record.id;
-  const bobKey = await createApiKey(prisma, b!.id, { name: "bob-table" });
+  const bobKey = await createApiKey(prisma, b.id, { name: "bob-table" });
   if (!bobKey.ok) throw new Error(bobKey.error);
 
-  const aliceJar = await logInOverHttp(echo.url, a!.email, password);
+  const aliceJar = await logInOverHttp(echo.url, a.email, password);
   alice = {
     jar: aliceJar,
     csrf: csrfTokenIn(await (await fetchWithJar(aliceJar, `${echo.url}/dashboard`)).text()),
     apiKey: key.key,
   };
-  const bobJar = await logInOverHttp(echo.url, b!.email, password);
+  const bobJar = await logInOverHttp(echo.url, b.email, password);
   bob = {
     jar: bobJar,
     csrf: csrfTokenIn(await (await fetchWithJar(bobJar, `${echo.url}/dashboard`)).text()),

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
-import { createApiKey } from "~/services/api/api-keys.server";
-import { hashPassword } from "~/services/auth/password.server";
-import { createOAuthApp } from "~/services/oauth/oauth-apps.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
-import { connectIntegration, createIntegrationDefinition } from "../support/fixtures/webhooks";
+import { createAliceAndBob } from "../support/fixtures/alice-and-bob";
 import { csrfTokenIn, fetchWithJar, logInOverHttp, type CookieJar } from "../support/http-session";
 
 // Bob, signed in, tries every page and form that names one of Alice's things. Each must
@@ -17,47 +14,17 @@ const alice = { userId: "", appId: "", deliveryId: "", accountId: "", apiKeyId: 
 beforeAll(async () => {
   echo = await startEchoServer({ databaseUrl: process.env.DATABASE_URL as string, env: { SEED_DEMO_DATA: "false" } });
   const password = "a-long-password-authz";
-  const [a, b] = await Promise.all(
-    ["alice", "bob"].map(async (name) =>
-      prisma.user.create({
-        data: { email: `${name}-${Date.now()}@example.com`, name, passwordHash: await hashPassword(password) },
-        select: { id: true, email: true },
-      }),
-    ),
-  );
-  alice.userId = a!.id;
-  const app = await createOAuthApp(prisma, a!.id, {
-    name: "Alice's app",
-    clientType: "CONFIDENTIAL",
-    redirectUris: ["https://a.example/cb"],
-    allowedScopes: ["openid", "integration"],
+  const world = await createAliceAndBob(prisma, { password, appName: "Alice's app" });
+  const b = world.bob;
+  Object.assign(alice, {
+    userId: world.alice.id,
+    appId: world.app.id,
+    accountId: world.accountId,
+    deliveryId: world.deliveryId,
+    apiKeyId: world.apiKey.record.id,
   });
-  alice.appId = app.id;
-  await prisma.oAuthClient.update({ where: { id: app.id }, data: { webhookUrl: "https://a.example/hook" } });
-  await prisma.oAuthIntegrationGrant.create({ data: { clientId: app.id, userId: a!.id, scopes: ["integration"] } });
-  await prisma.oAuthConsent.create({ data: { clientId: app.id, userId: a!.id, scopes: ["openid", "integration"] } });
-  const { account, eventId } = await connectIntegration(prisma, {
-    userId: a!.id,
-    definition: await createIntegrationDefinition(prisma),
-  });
-  alice.accountId = account.id;
-  const delivery = await prisma.webhookDelivery.create({
-    data: {
-      eventId,
-      oauthClientId: app.id,
-      eventType: "integration.connected",
-      url: "https://a.example/hook",
-      body: "{}",
-      maxAttempts: 1,
-      status: "FAILED",
-    },
-  });
-  alice.deliveryId = delivery.id;
-  const key = await createApiKey(prisma, a!.id, { name: "alice" });
-  if (!key.ok) throw new Error(key.error);
-  alice.apiKeyId = key.record.id;
 
-  bob = await logInOverHttp(echo.url, b!.email, password);
+  bob = await logInOverHttp(echo.url, b.email, password);
   bobCsrf = csrfTokenIn(await (await fetchWithJar(bob, `${echo.url}/dashboard`)).text());
 }, 60_000);
 
