@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
-import { startEchoServer, type RunningEcho } from "../support/echo-server";
+import type { RunningEcho } from "../support/echo-server";
 import {
   computeLedger,
   SETTLE_DEADLINE_MS,
@@ -10,7 +10,7 @@ import {
   settle,
   type ProducedEvent,
 } from "../support/faults/ledger";
-import { createFaultWorld, ECHO_START_TIMEOUT_MS, FAULT_ECHO_ENV, type FaultWorld } from "../support/faults/scenario";
+import { createFaultWorld, startFaultEcho, type FaultWorld } from "../support/faults/scenario";
 import { waitFor } from "../support/wait";
 
 // Events written while no worker runs at all (some only in the outbox, some already queued
@@ -26,14 +26,8 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function startEcho(env: Record<string, string> = {}): Promise<RunningEcho> {
-  const echo = await startEchoServer({
-    databaseUrl: process.env.DATABASE_URL as string,
-    env: { ...FAULT_ECHO_ENV, ...env },
-    timeoutMs: ECHO_START_TIMEOUT_MS,
-  });
-  servers.push(echo);
-  return echo;
+function startEcho(env: Record<string, string> = {}): Promise<RunningEcho> {
+  return startFaultEcho(servers, { env });
 }
 
 describe("the app restarted while events wait in the outbox", () => {
@@ -41,8 +35,7 @@ describe("the app restarted while events wait in the outbox", () => {
     const startedAt = Date.now();
     const slow = { behave: () => ({ status: 200, delayMs: 200 }) };
     world = await createFaultWorld(prisma, [slow, slow]);
-    const receivers = world.apps.map((app) => app.receiver);
-    const requestCount = () => receivers.reduce((sum, receiver) => sum + receiver.requests.length, 0);
+    const requestCount = world.requestCount;
     const events: ProducedEvent[] = [];
 
     // Larger runs first stop a running Echo the ordinary way (SIGTERM) while receivers hold

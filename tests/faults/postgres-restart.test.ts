@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabaseClient, type Database } from "~/db.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "~/services/database/embedded-postgres.server";
 import { migrateDatabase } from "~/services/database/migrate.server";
-import { findFreePort, startEchoServer, type RunningEcho } from "../support/echo-server";
+import { findFreePort, type RunningEcho } from "../support/echo-server";
 import {
   computeLedger,
   SETTLE_DEADLINE_MS,
@@ -15,7 +15,7 @@ import {
   settle,
   type ProducedEvent,
 } from "../support/faults/ledger";
-import { createFaultWorld, ECHO_START_TIMEOUT_MS, FAULT_ECHO_ENV, type FaultWorld } from "../support/faults/scenario";
+import { createFaultWorld, startFaultEcho, type FaultWorld } from "../support/faults/scenario";
 import { waitFor } from "../support/wait";
 
 // PostgreSQL itself restarted (fast shutdown: every connection is cut) while the built app
@@ -67,14 +67,8 @@ describe("PostgreSQL restarted mid-run", () => {
     // The 5 s timeout is never reached by a healthy answer: every duplicate comes from the restart.
     const slow = { behave: () => ({ status: 200, delayMs: 300 }) };
     world = await createFaultWorld(db, [slow, slow]);
-    const receivers = world.apps.map((app) => app.receiver);
-    const requestCount = () => receivers.reduce((sum, receiver) => sum + receiver.requests.length, 0);
-    const echo = await startEchoServer({
-      databaseUrl: postgres.url,
-      env: FAULT_ECHO_ENV,
-      timeoutMs: ECHO_START_TIMEOUT_MS,
-    });
-    servers.push(echo);
+    const requestCount = world.requestCount;
+    const echo = await startFaultEcho(servers, { databaseUrl: postgres.url });
 
     const events: ProducedEvent[] = [];
     const perRound = Math.ceil(EVENTS / (RESTARTS + 1));

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
-import { startEchoServer, type RunningEcho } from "../support/echo-server";
+import type { RunningEcho } from "../support/echo-server";
 import {
   computeLedger,
   SETTLE_DEADLINE_MS,
@@ -9,7 +9,7 @@ import {
   printLedger,
   settle,
 } from "../support/faults/ledger";
-import { createFaultWorld, ECHO_START_TIMEOUT_MS, FAULT_ECHO_ENV, type FaultWorld } from "../support/faults/scenario";
+import { createFaultWorld, startFaultEcho, type FaultWorld } from "../support/faults/scenario";
 import { waitFor } from "../support/wait";
 
 // The built app (`server/index.ts`, as `npm start` runs it) killed with SIGKILL while
@@ -27,14 +27,8 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function startEcho(): Promise<RunningEcho> {
-  const echo = await startEchoServer({
-    databaseUrl: process.env.DATABASE_URL as string,
-    env: FAULT_ECHO_ENV,
-    timeoutMs: ECHO_START_TIMEOUT_MS,
-  });
-  servers.push(echo);
-  return echo;
+function startEcho(): Promise<RunningEcho> {
+  return startFaultEcho(servers);
 }
 
 describe("the worker killed with SIGKILL mid-delivery", () => {
@@ -44,8 +38,7 @@ describe("the worker killed with SIGKILL mid-delivery", () => {
     // never reached by a healthy answer, so every duplicate counted comes from a kill.
     const slow = { behave: () => ({ status: 200, delayMs: 300 }) };
     world = await createFaultWorld(prisma, [slow, slow]);
-    const receivers = world.apps.map((app) => app.receiver);
-    const requestCount = () => receivers.reduce((sum, receiver) => sum + receiver.requests.length, 0);
+    const requestCount = world.requestCount;
 
     let echo = await startEcho();
     const events: Awaited<ReturnType<FaultWorld["produceEvent"]>>[] = [];

@@ -11,6 +11,7 @@ import {
   createUser,
   webhookSecret,
 } from "../fixtures/webhooks";
+import { startEchoServer, type RunningEcho } from "../echo-server";
 import { startFaultReceiver, type FaultBehaviour } from "./fault-receiver";
 import type { FaultApp, ProducedEvent } from "./ledger";
 
@@ -58,6 +59,8 @@ export async function createFaultWorld(db: Database, specs: FaultAppSpec[]) {
       if (handOver) await dispatchPendingEvents({ source: `integration:${account.id}` }, db);
       return { eventId, accountId: account.id };
     },
+    /** Requests the receivers have seen so far, answered or not. */
+    requestCount: () => apps.reduce((sum, app) => sum + app.receiver.requests.length, 0),
     close: () => Promise.all(apps.map((app) => app.receiver.close())),
   };
 }
@@ -96,3 +99,20 @@ export const FAULT_ECHO_ENV = {
 };
 /** Start-up takes ~5 s on an idle 2-core machine; a shared, busy one can take many times that. */
 export const ECHO_START_TIMEOUT_MS = 60_000;
+
+/** The built app as the fault scenarios run it; `started` collects it, so afterAll can kill whatever is left. */
+export async function startFaultEcho(
+  started: RunningEcho[],
+  {
+    databaseUrl = process.env.DATABASE_URL as string,
+    env = {},
+  }: { databaseUrl?: string; env?: Record<string, string> } = {},
+): Promise<RunningEcho> {
+  const echo = await startEchoServer({
+    databaseUrl,
+    env: { ...FAULT_ECHO_ENV, ...env },
+    timeoutMs: ECHO_START_TIMEOUT_MS,
+  });
+  started.push(echo);
+  return echo;
+}
