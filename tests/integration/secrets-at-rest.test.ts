@@ -8,7 +8,14 @@ import { createApiKey } from "~/services/api/api-keys.server";
 import { createIntegrationAccount } from "~/services/integrations/handle-account-message.server";
 import { createOAuthApp, rotateClientSecret, rotateWebhookSecret } from "~/services/oauth/oauth-apps.server";
 import { ENCRYPTED_COLUMNS, reencryptAllSecrets } from "~/services/secrets-rotation.server";
-import { EndpointCreateSchema, createEndpoint, rotateEndpointSecret } from "~/services/webhooks/endpoints.server";
+import { openCustomHeaders } from "~/services/webhooks/custom-headers.server";
+import {
+  EndpointCreateSchema,
+  EndpointUpdateSchema,
+  createEndpoint,
+  rotateEndpointSecret,
+  updateEndpoint,
+} from "~/services/webhooks/endpoints.server";
 import { createIntegrationDefinition, createUser } from "../support/fixtures/webhooks";
 
 // Every kind of secret Echo keeps, created through the services, then the raw rows of every
@@ -32,11 +39,30 @@ beforeAll(async () => {
   const key = await createApiKey(prisma, user.id, { name: "at rest" });
   if (!key.ok) throw new Error(key.error);
   plaintexts.apiKey = key.key;
+  plaintexts.customHeaderApiKey = `rcv_${randomBytes(16).toString("hex")}`;
+  plaintexts.customHeaderTenant = `tenant-${randomBytes(8).toString("hex")}`;
   const endpoint = await createEndpoint(
     { userId: user.id },
-    EndpointCreateSchema.parse({ name: "At rest", url: "https://rest.example/hook" }),
+    EndpointCreateSchema.parse({
+      name: "At rest",
+      url: "https://rest.example/hook",
+      customHeaders: { "X-Api-Key": plaintexts.customHeaderApiKey, "X-Tenant": plaintexts.customHeaderTenant },
+    }),
   );
   plaintexts.endpointSecret = (await rotateEndpointSecret({ userId: user.id }, endpoint.id, undefined)).secret;
+  // Saved again as the API shows it (the key redacted) plus a new credential: the update path seals too.
+  plaintexts.customHeaderBearer = `Bearer ${randomBytes(16).toString("hex")}`;
+  await updateEndpoint(
+    { userId: user.id },
+    endpoint.id,
+    EndpointUpdateSchema.parse({
+      customHeaders: {
+        "X-Api-Key": "[redacted]",
+        "X-Tenant": plaintexts.customHeaderTenant,
+        Authorization: plaintexts.customHeaderBearer,
+      },
+    }),
+  );
   const definition = await createIntegrationDefinition(prisma);
   plaintexts.integrationToken = `lin_oauth_${randomBytes(16).toString("hex")}`;
   await createIntegrationAccount(prisma, {
@@ -71,14 +97,26 @@ async function everyRowAsText(): Promise<string> {
 }
 
 describe("secrets at rest", () => {
-  it("no client secret, API key, webhook secret or integration credential is stored in plaintext", async () => {
+  it("no client secret, API key, webhook secret, custom header or integration credential is stored in plaintext", async () => {
     const dump = await everyRowAsText();
     expect(dump.length).toBeGreaterThan(1000);
     for (const [name, value] of Object.entries(plaintexts)) {
       expect(dump.includes(value), `${name} is stored in plaintext`).toBe(false);
       // Nor the random part alone (without its prefix).
-      expect(dump.includes(value.replace(/^(whsec_|echo_sk_|echo_cs_)/, "")), `${name}'s body is stored`).toBe(false);
+      expect(dump.includes(value.replace(/^(whsec_|echo_sk_|echo_cs_|Bearer )/, "")), `${name}'s body is stored`).toBe(
+        false,
+      );
     }
+  });
+
+  it("custom headers are stored sealed and read back as saved", async () => {
+    const { customHeaders } = await prisma.webhookEndpoint.findFirstOrThrow({ select: { customHeaders: true } });
+    expect(typeof customHeaders).toBe("string");
+    expect(openCustomHeaders(customHeaders)).toEqual({
+      "X-Api-Key": plaintexts.customHeaderApiKey,
+      "X-Tenant": plaintexts.customHeaderTenant,
+      Authorization: plaintexts.customHeaderBearer,
+    });
   });
 
   it("encrypted columns hold v2 values under the current key", async () => {
