@@ -120,9 +120,9 @@ describe("secrets at rest", () => {
   });
 
   it("encrypted columns hold v2 values under the current key", async () => {
-    for (const { table, column } of ENCRYPTED_COLUMNS) {
+    for (const { table, column, json } of ENCRYPTED_COLUMNS) {
       const rows = await prisma.$queryRawUnsafe<{ value: string }[]>(
-        `SELECT "${column}" AS value FROM "${table}" WHERE "${column}" IS NOT NULL`,
+        `SELECT ${ciphertextOf(column, json)} AS value FROM "${table}" WHERE "${column}" IS NOT NULL`,
       );
       expect(rows.length, `${table}.${column} has rows`).toBeGreaterThan(0);
       for (const { value } of rows) expect(value.startsWith(`v2.${keyIdOf(originalKey)}.`)).toBe(true);
@@ -130,11 +130,16 @@ describe("secrets at rest", () => {
   });
 });
 
+/** The column's value as text; `#>>` unwraps a jsonb string (a sealed value) without its quotes. */
+function ciphertextOf(column: string, json: boolean): string {
+  return json ? `"${column}" #>> '{}'` : `"${column}"`;
+}
+
 async function encryptedValues(): Promise<string[]> {
   const all: string[] = [];
-  for (const { table, column } of ENCRYPTED_COLUMNS) {
+  for (const { table, column, json } of ENCRYPTED_COLUMNS) {
     const rows = await prisma.$queryRawUnsafe<{ value: string }[]>(
-      `SELECT "${column}" AS value FROM "${table}" WHERE "${column}" IS NOT NULL ORDER BY "id"`,
+      `SELECT ${ciphertextOf(column, json)} AS value FROM "${table}" WHERE "${column}" IS NOT NULL ORDER BY "id"`,
     );
     all.push(...rows.map((row) => row.value));
   }
@@ -172,11 +177,35 @@ describe("key rotation", () => {
     const { code, output } = await runRotateScript({ ENCRYPTION_KEY: thirdKey, ENCRYPTION_KEYS_PREVIOUS: secondKey });
     expect(output).toContain(`Re-encrypting with key ${keyIdOf(thirdKey)}`);
     expect(output).toMatch(/WebhookEndpoint\.secret: 1 re-encrypted of 1/);
+    expect(output).toMatch(/WebhookEndpoint\.customHeaders: 1 re-encrypted of 1/);
     expect(code).toBe(0);
     for (const value of await encryptedValues()) expect(value.split(".")[1]).toBe(keyIdOf(thirdKey));
     expect(output).not.toContain(thirdKey);
     expect(output).not.toContain(secondKey);
   }, 60_000);
+
+  it("seals custom headers still stored as a plain object (written before they were encrypted)", async () => {
+    const legacy = { "X-Api-Key": `legacy_${randomBytes(16).toString("hex")}`, "X-Team": "blue" };
+    const endpoint = await prisma.webhookEndpoint.findFirstOrThrow({ select: { id: true } });
+    await prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { customHeaders: legacy } });
+    expect(openCustomHeaders(legacy)).toEqual(legacy);
+
+    const keys = { current: thirdKey, previous: [] };
+    const report = await reencryptAllSecrets(prisma, keys);
+    expect(report.find((column) => column.column === "customHeaders")).toEqual({
+      table: "WebhookEndpoint",
+      column: "customHeaders",
+      scanned: 1,
+      reencrypted: 1,
+    });
+    expect(report.reduce((sum, column) => sum + column.reencrypted, 0)).toBe(1);
+
+    const { customHeaders } = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    expect(typeof customHeaders === "string" && customHeaders.startsWith(`v2.${keyIdOf(thirdKey)}.`)).toBe(true);
+    expect(openCustomHeaders(customHeaders, keys)).toEqual(legacy);
+    expect((await everyRowAsText()).includes(legacy["X-Api-Key"])).toBe(false);
+    expect((await reencryptAllSecrets(prisma, keys)).every((column) => column.reencrypted === 0)).toBe(true);
+  });
 
   it("stops, naming the key id, at a value no configured key opens, and leaves it as it was", async () => {
     const stranger = randomBytes(32).toString("base64");
