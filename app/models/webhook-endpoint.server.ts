@@ -27,6 +27,7 @@ export const endpointSelect = {
   disabledAt: true,
   disabledReason: true,
   failingSince: true,
+  // Sealed (often a receiver's credential): read it with openCustomHeaders, write it with sealCustomHeaders.
   customHeaders: true,
   maxRetries: true,
   retryBaseDelayMs: true,

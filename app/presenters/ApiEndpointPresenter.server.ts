@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isSensitiveHeaderName, REDACTED } from "~/lib/webhooks/headers";
 import type { EndpointRecord } from "~/models/webhook-endpoint.server";
+import { openCustomHeaders } from "~/services/webhooks/custom-headers.server";
 
 const IsoDateTime = z.iso.datetime({ offset: true });
 
@@ -42,14 +43,10 @@ export const ApiEndpointSchema = z
   .meta({ id: "Endpoint" });
 export type ApiEndpoint = z.output<typeof ApiEndpointSchema>;
 
-function presentCustomHeaders(stored: unknown): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (!stored || typeof stored !== "object" || Array.isArray(stored)) return headers;
-  for (const [name, value] of Object.entries(stored as Record<string, unknown>)) {
-    if (typeof value !== "string") continue;
-    headers[name] = isSensitiveHeaderName(name) ? REDACTED : value;
-  }
-  return headers;
+function presentCustomHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, isSensitiveHeaderName(name) ? REDACTED : value]),
+  );
 }
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
@@ -69,7 +66,7 @@ export function presentApiEndpoint(endpoint: EndpointRecord, now: Date = new Dat
     disabledAt: iso(endpoint.disabledAt),
     disabledReason: endpoint.disabledReason,
     failingSince: iso(endpoint.failingSince),
-    customHeaders: presentCustomHeaders(endpoint.customHeaders),
+    customHeaders: presentCustomHeaders(openCustomHeaders(endpoint.customHeaders)),
     maxRetries: endpoint.maxRetries,
     retryBaseDelayMs: endpoint.retryBaseDelayMs,
     timeoutMs: endpoint.timeoutMs,

@@ -2,6 +2,7 @@ import type { Database } from "~/db.server";
 import { headerRowsForDisplay } from "~/lib/webhooks/endpoint-form";
 import { endpointState } from "~/lib/webhooks/endpoint-state";
 import { getEndpoint, type EndpointActor } from "~/models/webhook-endpoint.server";
+import { openCustomHeaders } from "~/services/webhooks/custom-headers.server";
 import { listDeliveries } from "~/services/webhooks/delivery-log.server";
 
 const RECENT_DELIVERIES = 10;
@@ -21,7 +22,7 @@ export async function presentWebhookEndpoint(db: Database, actor: EndpointActor,
     state: endpointState(endpoint),
     disabledAt: endpoint.disabledAt,
     pausedAt: endpoint.pausedAt,
-    headers: headerRowsForDisplay(endpoint.customHeaders as Record<string, string>),
+    headers: headerRowsForDisplay(openCustomHeaders(endpoint.customHeaders)),
     maxRetries: endpoint.maxRetries,
     retryBaseDelayMs: endpoint.retryBaseDelayMs,
     timeoutMs: endpoint.timeoutMs,

@@ -18,6 +18,7 @@ import { getEndpoint } from "~/models/webhook-endpoint.server";
 import { requireValidCsrf } from "~/services/auth/csrf.server";
 import { requireUser } from "~/services/auth/session.server";
 import { attemptService } from "~/services/service-result.server";
+import { openCustomHeaders } from "~/services/webhooks/custom-headers.server";
 import { EndpointUpdateSchema, updateEndpoint } from "~/services/webhooks/endpoints.server";
 import { endpointIdParam } from "~/services/webhooks/endpoint-params.server";
 
@@ -39,7 +40,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     secretMode: "generate",
     eventTypes: endpoint.eventTypes,
     enabled: endpoint.enabled,
-    headers: headerRowsForDisplay(endpoint.customHeaders as Record<string, string>),
+    headers: headerRowsForDisplay(openCustomHeaders(endpoint.customHeaders)),
     maxRetries: String(endpoint.maxRetries),
     retryBaseDelaySeconds: endpoint.retryBaseDelayMs === null ? "" : String(endpoint.retryBaseDelayMs / 1000),
     timeoutSeconds: String(endpoint.timeoutMs / 1000),
@@ -62,7 +63,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const refuse = (fieldErrors: Record<string, string>) =>
     data<ActionResult>({ fieldErrors, values: redisplayedValues(values) }, { status: 400 });
 
-  const fromForm = endpointInputFrom(values, endpoint.customHeaders as Record<string, string>);
+  const fromForm = endpointInputFrom(values, openCustomHeaders(endpoint.customHeaders));
   if (!fromForm.ok) return refuse(fromForm.fieldErrors);
   const parsed = EndpointUpdateSchema.safeParse(fromForm.input);
   if (!parsed.success) return refuse(endpointFormErrors(parsed.error));

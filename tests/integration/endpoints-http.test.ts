@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import { decryptAtRest } from "~/services/encryption.server";
 import { hashPassword } from "~/services/auth/password.server";
+import { openCustomHeaders } from "~/services/webhooks/custom-headers.server";
 import { createEndpoint, MAX_ENDPOINTS_PER_USER } from "~/services/webhooks/endpoints.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
 import { csrfTokenIn, fetchWithJar, logInOverHttp, type CookieJar } from "../support/http-session";
@@ -154,8 +155,8 @@ describe("creating an endpoint", () => {
       maxRetries: 3,
       timeoutMs: 10_000,
       retryBaseDelayMs: null,
-      customHeaders: { "X-Api-Key": "typed-once-456" },
     });
+    expect(openCustomHeaders(endpoint.customHeaders)).toEqual({ "X-Api-Key": "typed-once-456" });
 
     const first = await html(await fetchWithJar(user.jar, `${echo.url}/webhooks/endpoints/${endpoint.id}`));
     expect(first).toContain(decryptAtRest(endpoint.secret));
@@ -199,7 +200,7 @@ describe("editing an endpoint", () => {
     expect(saved.status).toBe(302);
     const after = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
     expect(after.name).toBe("Renamed");
-    expect(after.customHeaders).toEqual({ "X-Api-Key": "never-in-html-123", "X-Team": "green" });
+    expect(openCustomHeaders(after.customHeaders)).toEqual({ "X-Api-Key": "never-in-html-123", "X-Team": "green" });
 
     // A refused save does not echo a credential typed into the form either.
     const refused = await postForm(user.jar, `/webhooks/endpoints/${endpoint.id}/edit`, [

@@ -8,7 +8,14 @@ import { createApiKey } from "~/services/api/api-keys.server";
 import { createIntegrationAccount } from "~/services/integrations/handle-account-message.server";
 import { createOAuthApp, rotateClientSecret, rotateWebhookSecret } from "~/services/oauth/oauth-apps.server";
 import { ENCRYPTED_COLUMNS, reencryptAllSecrets } from "~/services/secrets-rotation.server";
-import { EndpointCreateSchema, createEndpoint, rotateEndpointSecret } from "~/services/webhooks/endpoints.server";
+import { openCustomHeaders } from "~/services/webhooks/custom-headers.server";
+import {
+  EndpointCreateSchema,
+  EndpointUpdateSchema,
+  createEndpoint,
+  rotateEndpointSecret,
+  updateEndpoint,
+} from "~/services/webhooks/endpoints.server";
 import { createIntegrationDefinition, createUser } from "../support/fixtures/webhooks";
 
 // Every kind of secret Echo keeps, created through the services, then the raw rows of every
@@ -32,11 +39,30 @@ beforeAll(async () => {
   const key = await createApiKey(prisma, user.id, { name: "at rest" });
   if (!key.ok) throw new Error(key.error);
   plaintexts.apiKey = key.key;
+  plaintexts.customHeaderApiKey = `rcv_${randomBytes(16).toString("hex")}`;
+  plaintexts.customHeaderTenant = `tenant-${randomBytes(8).toString("hex")}`;
   const endpoint = await createEndpoint(
     { userId: user.id },
-    EndpointCreateSchema.parse({ name: "At rest", url: "https://rest.example/hook" }),
+    EndpointCreateSchema.parse({
+      name: "At rest",
+      url: "https://rest.example/hook",
+      customHeaders: { "X-Api-Key": plaintexts.customHeaderApiKey, "X-Tenant": plaintexts.customHeaderTenant },
+    }),
   );
   plaintexts.endpointSecret = (await rotateEndpointSecret({ userId: user.id }, endpoint.id, undefined)).secret;
+  // Saved again as the API shows it (the key redacted) plus a new credential: the update path seals too.
+  plaintexts.customHeaderBearer = `Bearer ${randomBytes(16).toString("hex")}`;
+  await updateEndpoint(
+    { userId: user.id },
+    endpoint.id,
+    EndpointUpdateSchema.parse({
+      customHeaders: {
+        "X-Api-Key": "[redacted]",
+        "X-Tenant": plaintexts.customHeaderTenant,
+        Authorization: plaintexts.customHeaderBearer,
+      },
+    }),
+  );
   const definition = await createIntegrationDefinition(prisma);
   plaintexts.integrationToken = `lin_oauth_${randomBytes(16).toString("hex")}`;
   await createIntegrationAccount(prisma, {
@@ -71,20 +97,32 @@ async function everyRowAsText(): Promise<string> {
 }
 
 describe("secrets at rest", () => {
-  it("no client secret, API key, webhook secret or integration credential is stored in plaintext", async () => {
+  it("no client secret, API key, webhook secret, custom header or integration credential is stored in plaintext", async () => {
     const dump = await everyRowAsText();
     expect(dump.length).toBeGreaterThan(1000);
     for (const [name, value] of Object.entries(plaintexts)) {
       expect(dump.includes(value), `${name} is stored in plaintext`).toBe(false);
       // Nor the random part alone (without its prefix).
-      expect(dump.includes(value.replace(/^(whsec_|echo_sk_|echo_cs_)/, "")), `${name}'s body is stored`).toBe(false);
+      expect(dump.includes(value.replace(/^(whsec_|echo_sk_|echo_cs_|Bearer )/, "")), `${name}'s body is stored`).toBe(
+        false,
+      );
     }
   });
 
+  it("custom headers are stored sealed and read back as saved", async () => {
+    const { customHeaders } = await prisma.webhookEndpoint.findFirstOrThrow({ select: { customHeaders: true } });
+    expect(typeof customHeaders).toBe("string");
+    expect(openCustomHeaders(customHeaders)).toEqual({
+      "X-Api-Key": plaintexts.customHeaderApiKey,
+      "X-Tenant": plaintexts.customHeaderTenant,
+      Authorization: plaintexts.customHeaderBearer,
+    });
+  });
+
   it("encrypted columns hold v2 values under the current key", async () => {
-    for (const { table, column } of ENCRYPTED_COLUMNS) {
+    for (const { table, column, json } of ENCRYPTED_COLUMNS) {
       const rows = await prisma.$queryRawUnsafe<{ value: string }[]>(
-        `SELECT "${column}" AS value FROM "${table}" WHERE "${column}" IS NOT NULL`,
+        `SELECT ${ciphertextOf(column, json)} AS value FROM "${table}" WHERE "${column}" IS NOT NULL`,
       );
       expect(rows.length, `${table}.${column} has rows`).toBeGreaterThan(0);
       for (const { value } of rows) expect(value.startsWith(`v2.${keyIdOf(originalKey)}.`)).toBe(true);
@@ -92,11 +130,16 @@ describe("secrets at rest", () => {
   });
 });
 
+/** The column's value as text; `#>>` unwraps a jsonb string (a sealed value) without its quotes. */
+function ciphertextOf(column: string, json: boolean): string {
+  return json ? `"${column}" #>> '{}'` : `"${column}"`;
+}
+
 async function encryptedValues(): Promise<string[]> {
   const all: string[] = [];
-  for (const { table, column } of ENCRYPTED_COLUMNS) {
+  for (const { table, column, json } of ENCRYPTED_COLUMNS) {
     const rows = await prisma.$queryRawUnsafe<{ value: string }[]>(
-      `SELECT "${column}" AS value FROM "${table}" WHERE "${column}" IS NOT NULL ORDER BY "id"`,
+      `SELECT ${ciphertextOf(column, json)} AS value FROM "${table}" WHERE "${column}" IS NOT NULL ORDER BY "id"`,
     );
     all.push(...rows.map((row) => row.value));
   }
@@ -134,11 +177,35 @@ describe("key rotation", () => {
     const { code, output } = await runRotateScript({ ENCRYPTION_KEY: thirdKey, ENCRYPTION_KEYS_PREVIOUS: secondKey });
     expect(output).toContain(`Re-encrypting with key ${keyIdOf(thirdKey)}`);
     expect(output).toMatch(/WebhookEndpoint\.secret: 1 re-encrypted of 1/);
+    expect(output).toMatch(/WebhookEndpoint\.customHeaders: 1 re-encrypted of 1/);
     expect(code).toBe(0);
     for (const value of await encryptedValues()) expect(value.split(".")[1]).toBe(keyIdOf(thirdKey));
     expect(output).not.toContain(thirdKey);
     expect(output).not.toContain(secondKey);
   }, 60_000);
+
+  it("seals custom headers still stored as a plain object (written before they were encrypted)", async () => {
+    const legacy = { "X-Api-Key": `legacy_${randomBytes(16).toString("hex")}`, "X-Team": "blue" };
+    const endpoint = await prisma.webhookEndpoint.findFirstOrThrow({ select: { id: true } });
+    await prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { customHeaders: legacy } });
+    expect(openCustomHeaders(legacy)).toEqual(legacy);
+
+    const keys = { current: thirdKey, previous: [] };
+    const report = await reencryptAllSecrets(prisma, keys);
+    expect(report.find((column) => column.column === "customHeaders")).toEqual({
+      table: "WebhookEndpoint",
+      column: "customHeaders",
+      scanned: 1,
+      reencrypted: 1,
+    });
+    expect(report.reduce((sum, column) => sum + column.reencrypted, 0)).toBe(1);
+
+    const { customHeaders } = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    expect(typeof customHeaders === "string" && customHeaders.startsWith(`v2.${keyIdOf(thirdKey)}.`)).toBe(true);
+    expect(openCustomHeaders(customHeaders, keys)).toEqual(legacy);
+    expect((await everyRowAsText()).includes(legacy["X-Api-Key"])).toBe(false);
+    expect((await reencryptAllSecrets(prisma, keys)).every((column) => column.reencrypted === 0)).toBe(true);
+  });
 
   it("stops, naming the key id, at a value no configured key opens, and leaves it as it was", async () => {
     const stranger = randomBytes(32).toString("base64");

@@ -20,6 +20,7 @@ import {
   type ClaimedAttempt as ClaimedDelivery,
   type DeliveryAttemptResult,
 } from "./delivery-decisions.server";
+import { openCustomHeaders } from "./custom-headers.server";
 import { triggerDeliveryRuns } from "./integration-fanout.server";
 import { sendWebhook } from "./http-sender.server";
 
@@ -100,14 +101,14 @@ async function loadEndpointTarget(db: Database, endpointId: string): Promise<Tar
     timeoutMs: endpoint.timeoutMs,
     retryBaseDelayMs: endpoint.retryBaseDelayMs,
     failingSince: endpoint.failingSince,
-    customHeaders: parseStoredCustomHeaders(endpoint.customHeaders),
+    customHeaders: parseStoredCustomHeaders(openCustomHeaders(endpoint.customHeaders)),
     paused: endpoint.pausedAt !== null,
     rateLimitPerMinute: endpoint.rateLimitPerMinute,
   };
 }
 
 /** Stored headers were validated on the way in; anything odd found now is dropped, never sent. */
-function parseStoredCustomHeaders(stored: unknown): Record<string, string> {
+function parseStoredCustomHeaders(stored: Record<string, string>): Record<string, string> {
   const parsed = CustomHeadersSchema.safeParse(stored);
   if (!parsed.success) {
     logger.warn(

@@ -10,6 +10,7 @@ import { endpointSelect, getEndpoint, type EndpointActor, type EndpointRecord } 
 import { decryptAtRest, encryptAtRest } from "~/services/encryption.server";
 import { WEBHOOK_SECRET_GRACE_MS, webhookUrlRequiresHttps } from "~/services/oauth/oauth-apps.server";
 import { ServiceError } from "~/services/service-error.server";
+import { openCustomHeaders, sealCustomHeaders } from "./custom-headers.server";
 import { triggerDeliveryRuns } from "./integration-fanout.server";
 
 export const MAX_ENDPOINTS_PER_USER = 10;
@@ -106,7 +107,7 @@ export async function createEndpoint(
         secret: encryptAtRest(secret),
         eventTypes: input.eventTypes,
         enabled: input.enabled,
-        customHeaders: input.customHeaders,
+        customHeaders: sealCustomHeaders(input.customHeaders),
         maxRetries: input.maxRetries,
         retryBaseDelayMs: input.retryBaseDelayMs,
         timeoutMs: input.timeoutMs,
@@ -127,7 +128,9 @@ export async function updateEndpoint(
   const existing = await requireEndpoint(db, actor, id);
   const url = input.url === undefined ? undefined : checkUrl(input.url);
   const customHeaders =
-    input.customHeaders === undefined ? undefined : keepRedactedValues(input.customHeaders, existing.customHeaders);
+    input.customHeaders === undefined
+      ? undefined
+      : sealCustomHeaders(keepRedactedValues(input.customHeaders, openCustomHeaders(existing.customHeaders)));
   return db.webhookEndpoint.update({
     where: { id: existing.id },
     data: {
@@ -147,13 +150,8 @@ export async function updateEndpoint(
  * headers back as it read them keeps the stored values rather than overwriting them with
  * the placeholder.
  */
-function keepRedactedValues(headers: CustomHeaders, stored: unknown): CustomHeaders {
-  const previous = new Map<string, string>();
-  if (stored && typeof stored === "object" && !Array.isArray(stored)) {
-    for (const [name, value] of Object.entries(stored)) {
-      if (typeof value === "string") previous.set(name.toLowerCase(), value);
-    }
-  }
+function keepRedactedValues(headers: CustomHeaders, stored: Record<string, string>): CustomHeaders {
+  const previous = new Map(Object.entries(stored).map(([name, value]) => [name.toLowerCase(), value]));
   return Object.fromEntries(
     Object.entries(headers).map(([name, value]) => {
       const kept = previous.get(name.toLowerCase());
