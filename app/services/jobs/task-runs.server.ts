@@ -24,7 +24,8 @@ export type NewTaskRun = {
 
 /**
  * Queues runs for the embedded engine in one statement, and wakes idle workers. Pass a
- * transaction client to make the runs part of a larger atomic write (the outbox does).
+ * transaction client to make the runs part of a larger atomic write: they then run in that
+ * transaction, never beside it on the pool.
  */
 export async function enqueueTaskRuns(db: Database | Prisma.TransactionClient, runs: NewTaskRun[]): Promise<number> {
   if (runs.length === 0) return 0;
