@@ -4,6 +4,19 @@ import { parseAllowlistEntry } from "./webhooks/outbound-url";
 /** The schema of every setting Echo reads; see README.md for what each one does. */
 const booleanFromString = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
+/** A comma-separated setting as its trimmed, non-empty entries ("" is none). */
+function commaSeparatedList() {
+  return z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    );
+}
+
 export const EnvSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
@@ -25,25 +38,16 @@ export const EnvSchema = z
      * Keys that encrypted secrets before the last rotation, comma-separated, each 32 bytes base64:
      * used only to decrypt, until `npm run secrets:rotate` has re-encrypted everything with ENCRYPTION_KEY.
      */
-    ENCRYPTION_KEYS_PREVIOUS: z
-      .string()
-      .default("")
-      .transform((value) =>
-        value
-          .split(",")
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .superRefine((keys, context) => {
-        keys.forEach((key, index) => {
-          if (Buffer.from(key, "base64").length !== 32) {
-            context.addIssue({
-              code: "custom",
-              message: `ENCRYPTION_KEYS_PREVIOUS: key ${index + 1} must be 32 bytes, base64-encoded`,
-            });
-          }
-        });
-      }),
+    ENCRYPTION_KEYS_PREVIOUS: commaSeparatedList().superRefine((keys, context) => {
+      keys.forEach((key, index) => {
+        if (Buffer.from(key, "base64").length !== 32) {
+          context.addIssue({
+            code: "custom",
+            message: `ENCRYPTION_KEYS_PREVIOUS: key ${index + 1} must be 32 bytes, base64-encoded`,
+          });
+        }
+      });
+    }),
     /** Host part of the `mcp://<host>/<provider>/<account_id>` endpoints in integration events. */
     MCP_HOST: z.string().min(1).optional(),
     /**
@@ -51,22 +55,13 @@ export const EnvSchema = z
      * though they are private or loopback, comma-separated, e.g. `127.0.0.1,10.0.0.0/8`.
      * The launcher's local default (embedded database) allows loopback.
      */
-    OUTBOUND_ALLOWED_HOSTS: z
-      .string()
-      .default("")
-      .transform((value) =>
-        value
-          .split(",")
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .superRefine((entries, context) => {
-        // A typo here would silently allow nothing (or the wrong thing): fail at start-up instead.
-        for (const entry of entries) {
-          const parsed = parseAllowlistEntry(entry);
-          if (!parsed.ok) context.addIssue({ code: "custom", message: parsed.error });
-        }
-      }),
+    OUTBOUND_ALLOWED_HOSTS: commaSeparatedList().superRefine((entries, context) => {
+      // A typo here would silently allow nothing (or the wrong thing): fail at start-up instead.
+      for (const entry of entries) {
+        const parsed = parseAllowlistEntry(entry);
+        if (!parsed.ok) context.addIssue({ code: "custom", message: parsed.error });
+      }
+    }),
     /** Let OAuth apps use plain-http webhook URLs even when Echo itself is served over https. */
     ALLOW_INSECURE_WEBHOOK_URLS: booleanFromString.default(false),
     /** Run the embedded task engine and outbox sweeper in this process (when Trigger.dev is not configured). */

@@ -3,7 +3,7 @@ import { prisma } from "~/db.server";
 import { createApiKey } from "~/services/api/api-keys.server";
 import { hashPassword } from "~/services/auth/password.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
-import { CookieJar, csrfTokenIn, fetchWithJar, logInOverHttp } from "../support/http-session";
+import { CookieJar, csrfTokenIn, fetchWithJar, logInOverHttp, submitLoginForm } from "../support/http-session";
 
 // The browser- and session-facing defences, each over real HTTP: session rotation, cookie
 // flags, the login and token rate limits, safe redirects, and secrets shown exactly once.
@@ -61,13 +61,7 @@ describe("sessions", () => {
   });
 
   it("live in an httpOnly, SameSite=Lax cookie (Secure only when served over https)", async () => {
-    const jar = new CookieJar();
-    const page = await fetchWithJar(jar, `${echo.url}/login`);
-    const response = await fetchWithJar(jar, `${echo.url}/login`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ email, password, csrf: csrfTokenIn(await page.text()) }),
-    });
+    const response = await submitLoginForm(new CookieJar(), echo.url, { email, password });
     const session = response.headers.getSetCookie().find((header) => !header.startsWith("__echo_csrf="))!;
     expect(session).toMatch(/HttpOnly/i);
     expect(session).toMatch(/SameSite=Lax/i);
@@ -77,13 +71,7 @@ describe("sessions", () => {
   it.each(["//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)"])(
     "never redirect off-site after login: %s",
     async (redirectTo) => {
-      const jar = new CookieJar();
-      const page = await fetchWithJar(jar, `${echo.url}/login`);
-      const response = await fetchWithJar(jar, `${echo.url}/login`, {
-        method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ email, password, redirectTo, csrf: csrfTokenIn(await page.text()) }),
-      });
+      const response = await submitLoginForm(new CookieJar(), echo.url, { email, password, redirectTo });
       expect(response.status).toBe(302);
       expect(response.headers.get("location")).toBe("/dashboard");
     },
@@ -117,13 +105,7 @@ describe("rate limits", () => {
     await logInOverHttp(echo.url, email, password);
     const key = await bucketKey("login:address:");
     await prisma.rateLimitBucket.update({ where: { key }, data: { count: 50, windowStart: new Date() } });
-    const jar = new CookieJar();
-    const page = await fetchWithJar(jar, `${echo.url}/login`);
-    const response = await fetchWithJar(jar, `${echo.url}/login`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ email, password, csrf: csrfTokenIn(await page.text()) }),
-    });
+    const response = await submitLoginForm(new CookieJar(), echo.url, { email, password });
     expect(response.status).toBe(429);
     expect(await response.text()).toContain("Too many login attempts");
     await prisma.rateLimitBucket.delete({ where: { key } });

@@ -36,15 +36,24 @@ export async function fetchWithJar(jar: CookieJar, url: string, init: RequestIni
 }
 
 /** Logs in through the real /login form; returns a jar holding the session cookie. */
-export async function logInOverHttp(baseUrl: string, email: string, password: string): Promise<CookieJar> {
-  const jar = new CookieJar();
+/** Opens the login page for its CSRF token, then submits the form; the answer, whatever it is. */
+export async function submitLoginForm(
+  jar: CookieJar,
+  baseUrl: string,
+  fields: { email: string; password: string; redirectTo?: string },
+): Promise<Response> {
   const page = await fetchWithJar(jar, `${baseUrl}/login`);
   const csrf = csrfTokenIn(await page.text());
-  const response = await fetchWithJar(jar, `${baseUrl}/login`, {
+  return fetchWithJar(jar, `${baseUrl}/login`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ email, password, csrf, redirectTo: "/dashboard" }),
+    body: new URLSearchParams({ ...fields, csrf }),
   });
+}
+
+export async function logInOverHttp(baseUrl: string, email: string, password: string): Promise<CookieJar> {
+  const jar = new CookieJar();
+  const response = await submitLoginForm(jar, baseUrl, { email, password, redirectTo: "/dashboard" });
   if (response.status !== 302 && response.status !== 204) throw new Error(`Login failed with HTTP ${response.status}`);
   return jar;
 }
