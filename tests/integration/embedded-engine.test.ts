@@ -85,6 +85,8 @@ describe("embedded task engine", () => {
     );
     expect(run.attempt).toBe(3);
     expect(run.lastError).toContain("failing attempt 3");
+    // onFailure runs once the run is marked FAILED, a moment after.
+    await waitFor(async () => engineLog.failures.length > 0);
     expect(engineLog.failures).toEqual([{ taskId: "test-flaky", payload: { failTimes: 99 } }]);
   });
 
@@ -95,6 +97,7 @@ describe("embedded task engine", () => {
     );
     expect(run.attempt).toBe(1);
     expect(run.lastError).toContain("permanent");
+    await waitFor(async () => engineLog.failures.length > 0);
     expect(engineLog.failures).toHaveLength(1);
   });
 
