@@ -4,16 +4,21 @@ import { parseAllowlistEntry } from "./webhooks/outbound-url";
 /** The schema of every setting Echo reads; see README.md for what each one does. */
 const booleanFromString = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
-/** A comma-separated setting as its trimmed, non-empty entries ("" is none). */
+/**
+ * A comma-separated setting as its trimmed, non-empty entries ("" is none), frozen: settings
+ * never change after startup, so what is derived from them can be computed once.
+ */
 function commaSeparatedList() {
   return z
     .string()
     .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((entry) => entry.trim())
-        .filter(Boolean),
+    .transform((value): readonly string[] =>
+      Object.freeze(
+        value
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      ),
     );
 }
 

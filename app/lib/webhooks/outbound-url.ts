@@ -242,8 +242,19 @@ export function compileAllowlist(entries: readonly string[]): Allowlist {
   };
 }
 
+/** Lists already compiled: every delivery checks against the same configured list. */
+const compiledLists = new WeakMap<readonly string[], Allowlist>();
+
 function toAllowlist(allowlist: Allowlist | readonly string[]): Allowlist {
-  return Array.isArray(allowlist) ? compileAllowlist(allowlist) : (allowlist as Allowlist);
+  if (!Array.isArray(allowlist)) return allowlist as Allowlist;
+  const entries = allowlist as readonly string[];
+  let compiled = compiledLists.get(entries);
+  if (!compiled) {
+    compiled = compileAllowlist(entries);
+    // A list changed in place after compiling is not seen: only frozen lists are remembered.
+    if (Object.isFrozen(entries)) compiledLists.set(entries, compiled);
+  }
+  return compiled;
 }
 
 /** Whether a host name or address is allowlisted. Prefer compileAllowlist once for repeated checks. */

@@ -339,6 +339,17 @@ describe("allowlist", () => {
     expect(compileAllowlist(["", " "]).entries).toHaveLength(0);
   });
 
+  it("sees a list changed in place, and compiles a frozen (configured) list once", () => {
+    const editable = ["10.0.0.1"];
+    expect(checkLiteralDestination("http://10.0.0.2/hook", editable)).toBeInstanceOf(ForbiddenDestinationError);
+    editable.push("10.0.0.2");
+    expect(checkLiteralDestination("http://10.0.0.2/hook", editable)).toBeNull();
+
+    const configured = Object.freeze(["10.0.0.0/8"]);
+    expect(checkLiteralDestination("http://10.1.2.3/hook", configured)).toBeNull();
+    expect(checkLiteralDestination("http://192.168.0.1/hook", configured)).toBeInstanceOf(ForbiddenDestinationError);
+  });
+
   it("parses each kind of entry", () => {
     expect(parseAllowlistEntry(" 10.0.0.0/8 ")).toMatchObject({
       ok: true,
