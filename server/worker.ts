@@ -4,7 +4,8 @@ import type { Env } from "../app/lib/env-schema.ts";
 export type RunningWorker = { stop(): Promise<void> };
 
 /**
- * The embedded job engine and the outbox sweeper, for deployments without Trigger.dev.
+ * The embedded job engine, the outbox sweeper and the deletion of old finished runs, for
+ * deployments without Trigger.dev.
  * Runs inside `npm start` by default; `npm run worker` runs it alone so that several
  * worker processes can share one PostgreSQL.
  */
@@ -40,9 +41,14 @@ export async function startWorker(env: Env): Promise<RunningWorker> {
     leaseMs: env.ENGINE_LEASE_MS,
   });
   await engine.start();
+  const { startTaskRunRetention } = await import("../app/services/jobs/task-run-retention.server.ts");
+  const stopRetention =
+    env.TASK_RUN_RETENTION_DAYS > 0
+      ? startTaskRunRetention({ retentionDays: env.TASK_RUN_RETENTION_DAYS, intervalMs: 60 * 60_000 })
+      : async () => undefined;
   return {
     stop: async () => {
-      await stopSweeper();
+      await Promise.all([stopSweeper(), stopRetention()]);
       await engine.stop();
     },
   };
