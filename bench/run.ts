@@ -326,13 +326,26 @@ async function main() {
   async function measure(startedAt: number) {
     const stats = await receiver.stats();
     const receipts = new Map(stats.receipts);
-    const rows = await prisma.$queryRaw<{ id: string; createdAt: Date; completedAt: Date }[]>`
-      SELECT d.id, e."createdAt", d."completedAt" FROM "WebhookDelivery" d JOIN "WebhookEvent" e ON e.id = d."eventId"
+    const rows = await prisma.$queryRaw<
+      { id: string; createdAt: Date; completedAt: Date; queuedAt: Date; sentAt: Date | null }[]
+    >`
+      SELECT d.id, e."createdAt", d."completedAt", d."createdAt" AS "queuedAt", a."startedAt" AS "sentAt"
+      FROM "WebhookDelivery" d JOIN "WebhookEvent" e ON e.id = d."eventId"
+      LEFT JOIN "DeliveryAttempt" a ON a."deliveryId" = d.id AND a."attemptNumber" = 1
       WHERE d.status = 'SUCCESS'`;
-    const latencies = rows
-      .map((row) => (receipts.get(row.id) ?? NaN) - row.createdAt.getTime())
-      .filter((value) => Number.isFinite(value))
-      .sort((a, b) => a - b);
+    const sorted = (values: number[]) => values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+    const latencies = sorted(rows.map((row) => (receipts.get(row.id) ?? NaN) - row.createdAt.getTime()));
+    // Where the time goes: event -> its delivery rows (outbox and fan-out), -> the first attempt's start
+    // (the delivery run's queue and claims), -> the receiver reading it (signing and the POST).
+    const stage = (values: number[]) => {
+      const ordered = sorted(values);
+      return { p50: percentile(ordered, 50), p99: percentile(ordered, 99) };
+    };
+    const stagesMs = {
+      fanOut: stage(rows.map((row) => row.queuedAt.getTime() - row.createdAt.getTime())),
+      queue: stage(rows.map((row) => (row.sentAt?.getTime() ?? NaN) - row.queuedAt.getTime())),
+      send: stage(rows.map((row) => (receipts.get(row.id) ?? NaN) - (row.sentAt?.getTime() ?? NaN))),
+    };
     const lastCompleted = Math.max(startedAt, ...rows.map((row) => row.completedAt.getTime()));
     const attempts = await prisma.deliveryAttempt.count();
     const errors = await prisma.$queryRaw<{ error: string; count: number }[]>`
@@ -349,6 +362,7 @@ async function main() {
       hungRequests: stats.hung,
       seconds: (lastCompleted - startedAt) / 1000,
       latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+      stagesMs,
     };
   }
 
@@ -404,6 +418,13 @@ async function main() {
     };
     console.table({ [name]: rows[name] });
     if ("errors" in r) console.log(`${name} attempt errors:`, JSON.stringify(r.errors));
+    if ("stagesMs" in r) {
+      const stages = r.stagesMs as Record<string, { p50: number; p99: number }>;
+      console.log(
+        `${name} p50 / p99 by stage (ms): event → deliveries ${stages.fanOut!.p50} / ${stages.fanOut!.p99}, ` +
+          `→ first attempt ${stages.queue!.p50} / ${stages.queue!.p99}, → received ${stages.send!.p50} / ${stages.send!.p99}`,
+      );
+    }
     await printTopStatements();
   };
 

@@ -4,7 +4,13 @@ import { prisma } from "~/db.server";
 import { TASK_RUN_CHANNEL, enqueueTaskRuns } from "~/services/jobs/task-runs.server";
 import { dispatchPendingEvents } from "~/services/webhooks/outbox-dispatcher.server";
 import { recordEvent } from "~/services/webhooks/events.server";
-import { createUser } from "../support/fixtures/webhooks";
+import { fanOutEvent } from "~/services/webhooks/integration-fanout.server";
+import {
+  connectIntegration,
+  createIntegrationDefinition,
+  createOAuthApp,
+  createUser,
+} from "../support/fixtures/webhooks";
 import { waitFor } from "../support/wait";
 
 // Each queue claims only when a notification names one of its tasks (the engine's wakeFor), so
@@ -58,5 +64,37 @@ describe("task run notifications", () => {
     expect(await dispatchPendingEvents({ source })).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(payloads.length).toBe(before);
+  });
+
+  it("wake the delivery queue when a fan-out queues delivery runs, in the statement that creates the deliveries", async () => {
+    const user = await createUser(prisma);
+    const owner = await createUser(prisma);
+    const app = await createOAuthApp(prisma, {
+      ownerId: owner.id,
+      grantUserId: user.id,
+      webhookUrl: "https://example.com/h",
+    });
+    const { eventId } = await connectIntegration(prisma, {
+      userId: user.id,
+      definition: await createIntegrationDefinition(prisma),
+    });
+
+    const seen = payloads.length;
+    expect(await fanOutEvent(eventId)).toEqual({ deliveries: 1 });
+    await waitFor(async () => payloads.slice(seen).includes("webhook-delivery"), { timeoutMs: 5_000 });
+    const delivery = await prisma.webhookDelivery.findFirstOrThrow({ where: { eventId, oauthClientId: app.id } });
+    const runs = await prisma.taskRun.findMany({
+      where: { taskId: "webhook-delivery", idempotencyKey: `delivery:${delivery.id}` },
+    });
+    expect(runs).toEqual([
+      expect.objectContaining({ payload: { deliveryId: delivery.id }, concurrencyKey: app.id, status: "QUEUED" }),
+    ]);
+
+    // Again: no second delivery, and the run already queued is not queued twice.
+    expect(await fanOutEvent(eventId)).toEqual({ deliveries: 1 });
+    expect(await prisma.webhookDelivery.count({ where: { eventId } })).toBe(1);
+    expect(
+      await prisma.taskRun.count({ where: { taskId: "webhook-delivery", idempotencyKey: `delivery:${delivery.id}` } }),
+    ).toBe(1);
   });
 });

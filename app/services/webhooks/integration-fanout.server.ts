@@ -9,7 +9,8 @@ import {
 } from "~/models/webhook-delivery.server";
 import { sqlOn } from "~/services/database/sql.server";
 import { logger } from "~/logger.server";
-import { triggerTasks } from "~/services/jobs.server";
+import { triggerTasks, usesTriggerDev } from "~/services/jobs.server";
+import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
 
 export const WEBHOOK_DELIVERY_TASK_ID = "webhook-delivery";
@@ -112,12 +113,9 @@ export async function fanOutEvents(
   });
 
   if (events.length > 0) {
-    const open = await createDeliveries(
-      db,
-      events.map((event) => event.id),
-      perEvent.flat(),
-    );
-    await triggerDeliveryRuns(open);
+    const eventIdsFound = events.map((event) => event.id);
+    if (usesTriggerDev) await triggerDeliveryRuns(await createDeliveries(db, eventIdsFound, perEvent.flat()));
+    else await createDeliveriesWithRuns(db, eventIdsFound, perEvent.flat());
   }
   const recipients = new Map(events.map((event, i) => [event.id, perEvent[i]!.length]));
   for (const event of events) {
@@ -139,38 +137,68 @@ type OpenDelivery = { id: string; oauthClientId: string | null; endpointId: stri
 
 /**
  * Inserts the deliveries (at most one per event and recipient: a re-run inserts nothing new)
- * and returns every delivery of the events still waiting to be sent, new or not, in one
- * statement: a fan-out that ran before but died before queueing its runs queues them now.
+ * and selects every delivery of the events still waiting to be sent, new or not: a fan-out
+ * that ran before but died before queueing its runs queues them now.
  */
-async function createDeliveries(db: Database, eventIds: string[], deliveries: NewDelivery[]): Promise<OpenDelivery[]> {
+const OPEN_DELIVERIES_SQL = `
+  inserted AS (
+    INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "endpointId", "eventType", url, body,
+      "maxAttempts", "updatedAt")
+    SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+      $8::int[])
+    ON CONFLICT DO NOTHING
+    RETURNING id, "oauthClientId", "endpointId"
+  ), open AS (
+    SELECT id, "oauthClientId", "endpointId" FROM inserted
+    UNION
+    SELECT id, "oauthClientId", "endpointId" FROM "WebhookDelivery"
+    WHERE "eventId" = ANY($9::text[]) AND status IN ('PENDING', 'RETRYING')
+  )`;
+
+function deliveryColumns(eventIds: string[], deliveries: NewDelivery[]): unknown[] {
   const column = <T>(pick: (delivery: NewDelivery) => T) => deliveries.map(pick);
+  return [
+    column((d) => d.id),
+    column((d) => d.eventId),
+    column((d) => d.oauthClientId ?? null),
+    column((d) => d.endpointId ?? null),
+    column((d) => d.eventType),
+    column((d) => d.url),
+    column((d) => d.body),
+    column((d) => d.maxAttempts),
+    eventIds,
+  ];
+}
+
+/** The deliveries, returning the open ones for triggerDeliveryRuns (Trigger.dev). */
+async function createDeliveries(db: Database, eventIds: string[], deliveries: NewDelivery[]): Promise<OpenDelivery[]> {
   const { rows } = await sqlOn<OpenDelivery>(
     db,
-    `WITH inserted AS (
-       INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "endpointId", "eventType", url, body,
-         "maxAttempts", "updatedAt")
-       SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::int[])
-       ON CONFLICT DO NOTHING
-       RETURNING id, "oauthClientId", "endpointId"
-     )
-     SELECT id, "oauthClientId", "endpointId" FROM inserted
-     UNION
-     SELECT id, "oauthClientId", "endpointId" FROM "WebhookDelivery"
-     WHERE "eventId" = ANY($9::text[]) AND status IN ('PENDING', 'RETRYING')`,
-    [
-      column((d) => d.id),
-      column((d) => d.eventId),
-      column((d) => d.oauthClientId ?? null),
-      column((d) => d.endpointId ?? null),
-      column((d) => d.eventType),
-      column((d) => d.url),
-      column((d) => d.body),
-      column((d) => d.maxAttempts),
-      eventIds,
-    ],
+    `WITH ${OPEN_DELIVERIES_SQL} SELECT id, "oauthClientId", "endpointId" FROM open`,
+    deliveryColumns(eventIds, deliveries),
   );
   return rows;
+}
+
+/**
+ * The deliveries and, in the same statement, the embedded engine's runs for the open ones,
+ * exactly as triggerDeliveryRuns queues them (task, payload, key `delivery:<id>`, the target
+ * as concurrency key), and the notification that wakes the delivery queue: one round trip and
+ * one commit fewer between an event and its first attempt.
+ */
+async function createDeliveriesWithRuns(db: Database, eventIds: string[], deliveries: NewDelivery[]): Promise<void> {
+  await sqlOn(
+    db,
+    `WITH ${OPEN_DELIVERIES_SQL}, runs AS (
+       INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "concurrencyKey", "runAt", "updatedAt")
+       SELECT gen_random_uuid()::text, $10, jsonb_build_object('deliveryId', id), 'delivery:' || id,
+         COALESCE("oauthClientId", "endpointId"), now(), now()
+       FROM open
+       ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING
+     )
+     SELECT pg_notify($11, $10) FROM open HAVING count(*) > 0`,
+    [...deliveryColumns(eventIds, deliveries), WEBHOOK_DELIVERY_TASK_ID, TASK_RUN_CHANNEL],
+  );
 }
 
 /** Kept under the seed's name: the `oauth-integration-webhook-delivery` task calls it. */
