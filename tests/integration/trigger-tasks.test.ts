@@ -36,7 +36,7 @@ describe("Trigger.dev task definitions", () => {
   it("declare their queues, concurrency limits and retry settings", () => {
     expect(catalog.get("oauth-integration-webhook-delivery")).toMatchObject({
       queueName: "oauth-integration-webhook-delivery",
-      concurrencyLimit: 20,
+      concurrencyLimit: 100,
       retry: expect.objectContaining({ maxAttempts: 10 }),
     });
     expect(catalog.get("webhook-delivery")).toMatchObject({
