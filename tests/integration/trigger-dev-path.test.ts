@@ -1,0 +1,158 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { runInMockTaskContext } from "@trigger.dev/core/v3/test";
+import { afterAll, describe, expect, it } from "vitest";
+import { startTriggerDevStandIn } from "../support/stand-ins/trigger-dev";
+
+// Echo with TRIGGER_SECRET_KEY set, against a stand-in of Trigger.dev's API. env.server.ts and
+// jobs.server.ts read the environment when first imported, so every app module is imported after this.
+const triggerDev = await startTriggerDevStandIn();
+process.env.TRIGGER_SECRET_KEY = triggerDev.secretKey;
+process.env.TRIGGER_API_URL = triggerDev.url;
+
+const { prisma } = await import("~/db.server");
+const { usesTriggerDev } = await import("~/services/jobs.server");
+const { loadTaskCatalog } = await import("~/services/jobs/task-catalog.server");
+const { dispatchPendingEvents } = await import("~/services/webhooks/outbox-dispatcher.server");
+const { triggerOAuthIntegrationWebhook } = await import("~/services/webhooks/integration-events.server");
+const { EndpointCreateSchema, createEndpoint } = await import("~/services/webhooks/endpoints.server");
+const { connectIntegration, createIntegrationDefinition, createOAuthApp, createUser } =
+  await import("../support/fixtures/webhooks");
+
+afterAll(() => triggerDev.close());
+
+/** What `idempotencyKeys.create(key, { scope: "global" })` sends: SHA-256 of the key alone, in hex. */
+function globalKey(key: string) {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+async function connectedEvent() {
+  const user = await createUser(prisma);
+  const owner = await createUser(prisma);
+  const definition = await createIntegrationDefinition(prisma);
+  await createOAuthApp(prisma, { ownerId: owner.id, grantUserId: user.id, webhookUrl: "https://a.example/hook" });
+  const { account, eventId } = await connectIntegration(prisma, { userId: user.id, definition });
+  return { user, account, eventId };
+}
+
+function itemsFor(eventId: string) {
+  return triggerDev.triggered.filter((item) => (item.payload as { eventId?: string }).eventId === eventId);
+}
+
+function event(id: string) {
+  return prisma.webhookEvent.findUniqueOrThrow({
+    where: { id },
+    select: { dispatchedAt: true, dispatchAttempts: true, lastDispatchError: true, payload: true },
+  });
+}
+
+describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
+  it("is the mode this file runs in", () => {
+    expect(usesTriggerDev).toBe(true);
+  });
+
+  it("hands a connected integration's event to oauth-integration-webhook-delivery with a global key, and marks it dispatched", async () => {
+    const { user, account, eventId } = await connectedEvent();
+    const requestsBefore = triggerDev.requests.length;
+
+    await triggerOAuthIntegrationWebhook(account.id, user.id);
+
+    expect(itemsFor(eventId)).toEqual([
+      expect.objectContaining({
+        task: "oauth-integration-webhook-delivery",
+        payload: { eventId },
+        idempotencyKey: globalKey(`integration.connected:${eventId}`),
+        idempotencyKeyOptions: { key: `integration.connected:${eventId}`, scope: "global" },
+        cached: false,
+      }),
+    ]);
+    expect(triggerDev.requests.slice(requestsBefore)).toEqual([
+      expect.objectContaining({ path: "/api/v3/batches", status: 202 }),
+      expect.objectContaining({ path: expect.stringMatching(/^\/api\/v3\/batches\/batch_\w+\/items$/), status: 200 }),
+    ]);
+    expect(triggerDev.requests.every((r) => r.authorization === `Bearer ${triggerDev.secretKey}`)).toBe(true);
+    expect(await event(eventId)).toMatchObject({ dispatchAttempts: 1, lastDispatchError: null });
+    expect((await event(eventId)).dispatchedAt).toBeInstanceOf(Date);
+    // Nothing went to the embedded engine.
+    expect(await prisma.taskRun.count()).toBe(0);
+
+    // Handed over once: a second pass finds nothing to trigger.
+    await expect(dispatchPendingEvents({})).resolves.toBe(0);
+    expect(itemsFor(eventId)).toHaveLength(1);
+  });
+
+  it("fans an event out as one webhook-delivery run per recipient, keyed delivery:<id>, with the app or endpoint as concurrency key", async () => {
+    const user = await createUser(prisma);
+    const owner = await createUser(prisma);
+    const definition = await createIntegrationDefinition(prisma);
+    const apps = [
+      await createOAuthApp(prisma, { ownerId: owner.id, grantUserId: user.id, webhookUrl: "https://a.example/hook" }),
+      await createOAuthApp(prisma, { ownerId: owner.id, grantUserId: user.id, webhookUrl: "https://b.example/hook" }),
+    ];
+    const endpoint = await createEndpoint(
+      { userId: user.id },
+      EndpointCreateSchema.parse({
+        name: "Mine",
+        url: "https://c.example/hook",
+        eventTypes: ["integration.connected"],
+      }),
+    );
+    const { eventId } = await connectIntegration(prisma, { userId: user.id, definition });
+
+    // The fan-out task itself, as Trigger.dev would run it.
+    const catalog = await loadTaskCatalog([path.resolve("trigger/oauth-integration-webhook-delivery.ts")]);
+    const fanOut = (runId: string) =>
+      runInMockTaskContext(
+        ({ ctx }) =>
+          catalog
+            .get("oauth-integration-webhook-delivery")!
+            .run({ eventId }, { ctx, signal: new AbortController().signal }),
+        { ctx: { run: { id: runId } } },
+      );
+    await expect(fanOut("run_fanout_1")).resolves.toEqual({ deliveries: 3 });
+
+    const deliveries = await prisma.webhookDelivery.findMany({
+      where: { eventId },
+      select: { id: true, oauthClientId: true, endpointId: true },
+    });
+    expect(deliveries).toHaveLength(3);
+    const sent = triggerDev.triggered.filter((item) =>
+      deliveries.some((d) => d.id === (item.payload as { deliveryId: string }).deliveryId),
+    );
+    expect(sent).toHaveLength(3);
+    expect(
+      sent.map((item) => ({ ...item, batchId: undefined, runId: undefined, index: undefined })).sort(byKey),
+    ).toEqual(
+      deliveries
+        .map((delivery) => ({
+          batchId: undefined,
+          runId: undefined,
+          index: undefined,
+          task: "webhook-delivery",
+          payload: { deliveryId: delivery.id },
+          // Global, not the run-scoped default: a key that included the fan-out's run id would not dedupe.
+          idempotencyKey: globalKey(`delivery:${delivery.id}`),
+          idempotencyKeyOptions: { key: `delivery:${delivery.id}`, scope: "global" },
+          concurrencyKey: delivery.oauthClientId ?? delivery.endpointId,
+          delay: undefined,
+          cached: false,
+        }))
+        .sort(byKey),
+    );
+    expect(deliveries.map((d) => d.oauthClientId ?? d.endpointId).sort()).toEqual(
+      [...apps.map((app) => app.id), endpoint.id].sort(),
+    );
+
+    // A second fan-out of the same event (another run) creates no delivery and no run.
+    await expect(fanOut("run_fanout_2")).resolves.toEqual({ deliveries: 3 });
+    expect(await prisma.webhookDelivery.count({ where: { eventId } })).toBe(3);
+    const keys = deliveries.map((delivery) => globalKey(`delivery:${delivery.id}`));
+    expect(triggerDev.runs().filter((run) => keys.includes(run.idempotencyKey))).toHaveLength(3);
+
+    expect(await prisma.taskRun.count()).toBe(0);
+  });
+});
+
+function byKey(a: { idempotencyKey?: string }, b: { idempotencyKey?: string }) {
+  return (a.idempotencyKey ?? "").localeCompare(b.idempotencyKey ?? "");
+}
