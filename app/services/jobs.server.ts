@@ -6,6 +6,7 @@ import {
   type TaskIdentifier,
   type TaskPayload,
 } from "@trigger.dev/sdk";
+import type { ApiRequestOptions } from "@trigger.dev/core/v3";
 import { prisma, type Database } from "~/db.server";
 import { env } from "~/env.server";
 import type { Prisma } from "~/generated/prisma/client";
@@ -32,14 +33,30 @@ export type TriggerItem<T extends AnyTask> = {
 
 const TRIGGER_DEV_BATCH_LIMIT = 1000;
 
-/**
- * Triggers many runs of one task. In embedded mode, pass `tx` to make the runs part of
- * the caller's transaction (they exist exactly when the caller's writes commit).
- */
+export type TriggerOptions = {
+  /** Embedded engine: make the runs part of the caller's transaction (they exist exactly when its writes commit). */
+  tx?: Database | Prisma.TransactionClient;
+  /**
+   * Trigger.dev: fail after this long, with no retry inside the SDK, for callers that retry on their own.
+   * Without it the SDK retries a 5xx for about 9 s per request, and waits up to fetch's 5 minutes
+   * for an API that never answers.
+   */
+  timeoutMs?: number;
+};
+
+/** Trigger.dev's API did not answer within the caller's `timeoutMs`; the runs may or may not exist. */
+export class TriggerTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Trigger.dev did not answer within ${timeoutMs} ms`);
+    this.name = "TriggerTimeoutError";
+  }
+}
+
+/** Triggers many runs of one task. */
 export async function triggerTasks<T extends AnyTask>(
   taskId: TaskIdentifier<T>,
   items: TriggerItem<T>[],
-  { tx }: { tx?: Database | Prisma.TransactionClient } = {},
+  { tx, timeoutMs }: TriggerOptions = {},
 ): Promise<void> {
   if (items.length === 0) return;
   if (!usesTriggerDev) {
@@ -49,6 +66,25 @@ export async function triggerTasks<T extends AnyTask>(
     );
     return;
   }
+  if (timeoutMs === undefined) return batchTriggerOnTriggerDev<T>(taskId, items);
+  // The SDK takes no AbortSignal: on timeout its request is left to finish or fail on its own. That is
+  // harmless, as every item carries its idempotency key: whatever the caller triggers again is the same run.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TriggerTimeoutError(timeoutMs)), timeoutMs);
+  });
+  try {
+    await Promise.race([batchTriggerOnTriggerDev<T>(taskId, items, { retry: { maxAttempts: 1 } }), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function batchTriggerOnTriggerDev<T extends AnyTask>(
+  taskId: TaskIdentifier<T>,
+  items: TriggerItem<T>[],
+  requestOptions?: ApiRequestOptions,
+): Promise<void> {
   for (let start = 0; start < items.length; start += TRIGGER_DEV_BATCH_LIMIT) {
     const chunk = items.slice(start, start + TRIGGER_DEV_BATCH_LIMIT);
     await tasks.batchTrigger<T>(
@@ -65,6 +101,8 @@ export async function triggerTasks<T extends AnyTask>(
           },
         })),
       ),
+      undefined,
+      requestOptions,
     );
   }
 }
@@ -72,7 +110,7 @@ export async function triggerTasks<T extends AnyTask>(
 export function triggerTask<T extends AnyTask>(
   taskId: TaskIdentifier<T>,
   item: TriggerItem<T>,
-  options: { tx?: Database | Prisma.TransactionClient } = {},
+  options: TriggerOptions = {},
 ): Promise<void> {
   return triggerTasks<T>(taskId, [item], options);
 }

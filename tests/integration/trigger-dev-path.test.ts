@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { runInMockTaskContext } from "@trigger.dev/core/v3/test";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startTriggerDevStandIn } from "../support/stand-ins/trigger-dev";
+import { waitFor } from "../support/wait";
 
 // Echo with TRIGGER_SECRET_KEY set, against a stand-in of Trigger.dev's API. env.server.ts and
 // jobs.server.ts read the environment when first imported, so every app module is imported after this.
@@ -13,12 +14,17 @@ process.env.TRIGGER_API_URL = triggerDev.url;
 const { prisma } = await import("~/db.server");
 const { usesTriggerDev } = await import("~/services/jobs.server");
 const { loadTaskCatalog } = await import("~/services/jobs/task-catalog.server");
-const { dispatchPendingEvents } = await import("~/services/webhooks/outbox-dispatcher.server");
+const { TRIGGER_DEV_HANDOVER_TIMEOUT_MS, dispatchPendingEvents, startOutboxSweeper } =
+  await import("~/services/webhooks/outbox-dispatcher.server");
 const { triggerOAuthIntegrationWebhook } = await import("~/services/webhooks/integration-events.server");
 const { EndpointCreateSchema, createEndpoint } = await import("~/services/webhooks/endpoints.server");
 const { connectIntegration, createIntegrationDefinition, createOAuthApp, createUser } =
   await import("../support/fixtures/webhooks");
 
+afterEach(() => {
+  triggerDev.behaviour.failWith = null;
+  triggerDev.release();
+});
 afterAll(() => triggerDev.close());
 
 /** What `idempotencyKeys.create(key, { scope: "global" })` sends: SHA-256 of the key alone, in hex. */
@@ -79,6 +85,74 @@ describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
     // Handed over once: a second pass finds nothing to trigger.
     await expect(dispatchPendingEvents({})).resolves.toBe(0);
     expect(itemsFor(eventId)).toHaveLength(1);
+  });
+
+  it("keeps the event, with the error and the attempt, while the API answers 503, and hands it over once it is back", async () => {
+    const { user, account, eventId } = await connectedEvent();
+    const payloadBefore = (await event(eventId)).payload;
+    triggerDev.behaviour.failWith = 503;
+
+    const started = Date.now();
+    await triggerOAuthIntegrationWebhook(account.id, user.id); // never throws into the caller
+    const tookMs = Date.now() - started;
+
+    const waiting = await event(eventId);
+    expect(waiting).toMatchObject({ dispatchedAt: null, dispatchAttempts: 1, payload: payloadBefore });
+    expect(waiting.lastDispatchError).toMatch(/503/);
+    // The request that connected the integration is not held up by the outage.
+    expect(tookMs).toBeLessThan(3_000);
+    expect(itemsFor(eventId)).toEqual([]);
+    expect(await prisma.integrationAccount.count({ where: { id: account.id } })).toBe(1);
+
+    const stopSweeper = startOutboxSweeper({ intervalMs: 50 });
+    try {
+      // The sweep keeps trying (and counting) while the API is down...
+      await waitFor(async () => (await event(eventId)).dispatchAttempts >= 3);
+      expect((await event(eventId)).dispatchedAt).toBeNull();
+
+      // ...and hands the event over once it is back.
+      triggerDev.behaviour.failWith = null;
+      const handed = await waitFor(async () => {
+        const row = await event(eventId);
+        return row.dispatchedAt ? row : null;
+      });
+      expect(handed.lastDispatchError).toBeNull();
+    } finally {
+      await stopSweeper();
+    }
+    expect(itemsFor(eventId)).toEqual([
+      expect.objectContaining({
+        task: "oauth-integration-webhook-delivery",
+        payload: { eventId },
+        idempotencyKey: globalKey(`integration.connected:${eventId}`),
+      }),
+    ]);
+    expect(await prisma.taskRun.count()).toBe(0);
+  });
+
+  it("gives up on an API that never answers within the transaction's time, then hands the event over exactly once", async () => {
+    const { user, account, eventId } = await connectedEvent();
+    triggerDev.behaviour.stall = true;
+
+    const started = Date.now();
+    await triggerOAuthIntegrationWebhook(account.id, user.id);
+    const tookMs = Date.now() - started;
+
+    // Bounded by the hand-over's deadline, not by the SDK's retries or fetch's five-minute timeout.
+    expect(tookMs).toBeLessThan(TRIGGER_DEV_HANDOVER_TIMEOUT_MS + 3_000);
+    const waiting = await event(eventId);
+    expect(waiting).toMatchObject({ dispatchedAt: null, dispatchAttempts: 1 });
+    expect(waiting.lastDispatchError).toMatch(/did not answer/);
+
+    // The API answers the held request late (the run is created after all), and a sweep triggers again:
+    // the global idempotency key makes that the same run.
+    triggerDev.release();
+    await waitFor(async () => itemsFor(eventId).length >= 1);
+    await dispatchPendingEvents({});
+    expect((await event(eventId)).dispatchedAt).toBeInstanceOf(Date);
+    expect(itemsFor(eventId).map((item) => item.cached)).toEqual([false, true]);
+    const key = globalKey(`integration.connected:${eventId}`);
+    expect(triggerDev.runs().filter((run) => run.idempotencyKey === key)).toHaveLength(1);
   });
 
   it("fans an event out as one webhook-delivery run per recipient, keyed delivery:<id>, with the app or endpoint as concurrency key", async () => {

@@ -13,6 +13,15 @@ export const EVENT_FANOUT_TASK_ID = "webhook-event-fanout";
 
 const DISPATCH_BATCH_SIZE = 500;
 
+/**
+ * How long a hand-over waits on Trigger.dev's API, all requests together. It runs in the request that
+ * recorded the event, and holds the events' row locks in a transaction: on failure the outbox sweep
+ * retries within OUTBOX_SWEEP_INTERVAL_MS, so waiting longer (or retrying inside the SDK) buys nothing.
+ */
+export const TRIGGER_DEV_HANDOVER_TIMEOUT_MS = 5_000;
+/** The transaction outlives the API calls by this much, so a failure is always recorded, never cut off. */
+const HANDOVER_TRANSACTION_MARGIN_MS = 5_000;
+
 type PendingEvent = { id: string; type: string };
 
 /**
@@ -64,38 +73,45 @@ async function handOverToEmbeddedEngine(filter: { source?: string }, db: Databas
 }
 
 async function handOverToTriggerDev(filter: { source?: string }, db: Database): Promise<number> {
-  const outcome = await db.$transaction(async (tx) => {
-    const events = filter.source
-      ? await tx.$queryRaw<PendingEvent[]>`
+  const outcome = await db.$transaction(
+    async (tx) => {
+      const events = filter.source
+        ? await tx.$queryRaw<PendingEvent[]>`
           SELECT id, type FROM "WebhookEvent"
           WHERE "dispatchedAt" IS NULL AND source = ${filter.source}
           ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`
-      : await tx.$queryRaw<PendingEvent[]>`
+        : await tx.$queryRaw<PendingEvent[]>`
           SELECT id, type FROM "WebhookEvent" WHERE "dispatchedAt" IS NULL
           ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`;
-    if (events.length === 0) return { handed: 0 } as const;
-    const toItem = (event: PendingEvent) => ({
-      payload: { eventId: event.id },
-      idempotencyKey: `${event.type}:${event.id}`,
-    });
-    try {
-      await triggerTasks<typeof oauthIntegrationWebhookDeliveryTask>(
-        INTEGRATION_FANOUT_TASK_ID,
-        events.filter((event) => event.type.startsWith("integration.")).map(toItem),
-      );
-      await triggerTasks<typeof webhookEventFanoutTask>(
-        EVENT_FANOUT_TASK_ID,
-        events.filter((event) => !event.type.startsWith("integration.")).map(toItem),
-      );
-    } catch (error) {
-      return { handed: undefined, failed: events, error };
-    }
-    await tx.webhookEvent.updateMany({
-      where: { id: { in: events.map((event) => event.id) } },
-      data: { dispatchedAt: new Date(), dispatchAttempts: { increment: 1 }, lastDispatchError: null },
-    });
-    return { handed: events.length } as const;
-  });
+      if (events.length === 0) return { handed: 0 } as const;
+      const toItem = (event: PendingEvent) => ({
+        payload: { eventId: event.id },
+        idempotencyKey: `${event.type}:${event.id}`,
+      });
+      const deadline = Date.now() + TRIGGER_DEV_HANDOVER_TIMEOUT_MS;
+      const timeoutMs = () => Math.max(1, deadline - Date.now());
+      try {
+        await triggerTasks<typeof oauthIntegrationWebhookDeliveryTask>(
+          INTEGRATION_FANOUT_TASK_ID,
+          events.filter((event) => event.type.startsWith("integration.")).map(toItem),
+          { timeoutMs: timeoutMs() },
+        );
+        await triggerTasks<typeof webhookEventFanoutTask>(
+          EVENT_FANOUT_TASK_ID,
+          events.filter((event) => !event.type.startsWith("integration.")).map(toItem),
+          { timeoutMs: timeoutMs() },
+        );
+      } catch (error) {
+        return { handed: undefined, failed: events, error };
+      }
+      await tx.webhookEvent.updateMany({
+        where: { id: { in: events.map((event) => event.id) } },
+        data: { dispatchedAt: new Date(), dispatchAttempts: { increment: 1 }, lastDispatchError: null },
+      });
+      return { handed: events.length } as const;
+    },
+    { timeout: TRIGGER_DEV_HANDOVER_TIMEOUT_MS + HANDOVER_TRANSACTION_MARGIN_MS },
+  );
   if (outcome.handed !== undefined) return outcome.handed;
   // Recorded outside the transaction (which wrote nothing), so the outbox shows why the events still wait.
   const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
