@@ -134,10 +134,16 @@ async function startEcho(env: Record<string, string>): Promise<EchoProcess> {
   const port = await freePort();
   // BENCH_PROFILE=1 writes a V8 CPU profile of each Echo process to bench/results/profiles.
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=bench/results/profiles"] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", "server/index.ts"], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // Exactly as `npm start` runs it (package.json): a 32 MB young generation made Echo 18% faster
+  // (fewer, cheaper scavenges of the short-lived objects every delivery allocates).
+  const child = spawn(
+    process.execPath,
+    [...profile, "--max-semi-space-size=32", "--import", "tsx", "server/index.ts"],
+    {
+      env: { ...process.env, ...env, PORT: String(port) },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("Echo is running")) resolve();

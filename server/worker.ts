@@ -6,8 +6,8 @@ export type RunningWorker = { stop(): Promise<void> };
 /**
  * The embedded job engine, the outbox sweeper and the deletion of old finished runs, for
  * deployments without Trigger.dev.
- * Runs inside `npm start` by default; `npm run worker` runs it alone so that several
- * worker processes can share one PostgreSQL.
+ * Runs inside every `npm start` process unless WORKER_ENABLED=false (a process that only serves
+ * HTTP); several processes can share one PostgreSQL.
  */
 export async function startWorker(env: Env): Promise<RunningWorker> {
   const { prisma } = await import("../app/db.server.ts");
