@@ -272,24 +272,29 @@ export class EmbeddedTaskEngine {
     const leaseSeconds = this.leaseMs / 1000;
     const perKey = queue.perKey ?? queue.limit;
     const scan = wanted * CLAIM_SCAN_FACTOR;
-    const taskIds = `ARRAY[${queue.taskIds.map(literal).join(", ")}]::text[]`;
+    // A queue usually runs one task: with `=` (not `= ANY`) PostgreSQL reads queued runs in runAt
+    // order from (status, taskId, runAt) and stops after the ones it takes, however long the backlog.
+    const ofQueue =
+      queue.taskIds.length === 1
+        ? `"taskId" = ${literal(queue.taskIds[0]!)}`
+        : `"taskId" = ANY(ARRAY[${queue.taskIds.map(literal).join(", ")}]::text[])`;
     // One round trip: the lock and the claim run as one transaction, the claim's snapshot taken after the lock.
     return sqlScript<ClaimedRun>(this.options.db, [
       `SELECT pg_advisory_xact_lock(hashtext(${literal(`echo-task-queue:${queue.name}`)}))`,
       `WITH running AS (
           SELECT "concurrencyKey" AS key, count(*)::int AS n FROM "TaskRun"
-          WHERE "taskId" = ANY(${taskIds}) AND status = 'EXECUTING' AND "lockedUntil" > now()
+          WHERE ${ofQueue} AND status = 'EXECUTING' AND "lockedUntil" > now()
           GROUP BY 1
         ), budget AS (
           SELECT GREATEST(0, LEAST(${numberLiteral(wanted)}, ${numberLiteral(queue.limit)} - COALESCE((SELECT sum(n) FROM running), 0)::int)) AS n
         ), due AS (
           (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
-           WHERE status = 'QUEUED' AND "runAt" <= now() AND "taskId" = ANY(${taskIds})
+           WHERE status = 'QUEUED' AND "runAt" <= now() AND ${ofQueue}
              AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${numberLiteral(perKey)})
            ORDER BY "runAt" LIMIT ${numberLiteral(scan)})
           UNION ALL
           (SELECT id, "concurrencyKey" AS key, "runAt" FROM "TaskRun" t
-           WHERE status = 'EXECUTING' AND "lockedUntil" <= now() AND "taskId" = ANY(${taskIds})
+           WHERE status = 'EXECUTING' AND "lockedUntil" <= now() AND ${ofQueue}
              AND NOT EXISTS (SELECT 1 FROM running r WHERE r.key IS NOT DISTINCT FROM t."concurrencyKey" AND r.n >= ${numberLiteral(perKey)})
            ORDER BY "lockedUntil" LIMIT ${numberLiteral(scan)})
         ), ranked AS (
