@@ -10,7 +10,7 @@
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
@@ -32,6 +32,8 @@ const WORKERS = (process.env.BENCH_WORKERS ?? "1,2,4").split(",").map(Number);
 const DEADLINE_MS = knob("BENCH_DEADLINE_SECONDS", 180) * 1000;
 const PRODUCERS = knob("BENCH_PRODUCERS", 16);
 const PG_STATS = process.env.BENCH_PG_STATS === "1";
+/** BENCH_AUTO_EXPLAIN=<ms>: PostgreSQL logs the plan (with ANALYZE and BUFFERS) of every statement slower than that. */
+const AUTO_EXPLAIN_MS = process.env.BENCH_AUTO_EXPLAIN ? Number(process.env.BENCH_AUTO_EXPLAIN) : undefined;
 const E_EVENTS = knob("BENCH_E_EVENTS", EVENTS);
 
 type Receiver = {
@@ -187,7 +189,28 @@ async function main() {
     password: randomBytes(12).toString("hex"),
     databaseName: "echo",
     // BENCH_PG_STATS=1: after each scenario, the statements PostgreSQL spent its time on.
-    settings: PG_STATS ? { shared_preload_libraries: "pg_stat_statements" } : {},
+    settings: {
+      ...(PG_STATS || AUTO_EXPLAIN_MS !== undefined
+        ? {
+            shared_preload_libraries: [
+              PG_STATS && "pg_stat_statements",
+              AUTO_EXPLAIN_MS !== undefined && "auto_explain",
+            ]
+              .filter(Boolean)
+              .join(","),
+          }
+        : {}),
+      ...(AUTO_EXPLAIN_MS !== undefined
+        ? {
+            "auto_explain.log_min_duration": `${AUTO_EXPLAIN_MS}ms`,
+            "auto_explain.log_analyze": "on",
+            "auto_explain.log_buffers": "on",
+          }
+        : {}),
+    },
+    ...(AUTO_EXPLAIN_MS !== undefined
+      ? { onLog: (line: string) => appendFileSync(path.resolve("bench/results/postgres.log"), `${line}\n`) }
+      : {}),
   });
   await migrateDatabase(postgres.url);
   const echoEnv = {
