@@ -9,7 +9,7 @@ import {
 } from "~/models/webhook-delivery.server";
 import { sqlOn } from "~/services/database/sql.server";
 import { logger } from "~/logger.server";
-import { triggerTasks, usesTriggerDev } from "~/services/jobs.server";
+import { triggerTasks, usesTriggerDev, type TriggerOptions } from "~/services/jobs.server";
 import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
 
@@ -211,6 +211,7 @@ export const fanOutIntegrationEvent = fanOutEvent;
 export function triggerDeliveryRuns(
   deliveries: { id: string; oauthClientId: string | null; endpointId: string | null; delayMs?: number }[],
   key: (deliveryId: string) => string = (id) => `delivery:${id}`,
+  options: TriggerOptions = {},
 ): Promise<void> {
   return triggerTasks<typeof webhookDeliveryTask>(
     WEBHOOK_DELIVERY_TASK_ID,
@@ -220,5 +221,6 @@ export function triggerDeliveryRuns(
       concurrencyKey: delivery.oauthClientId ?? delivery.endpointId ?? undefined,
       delayMs: delivery.delayMs,
     })),
+    options,
   );
 }
