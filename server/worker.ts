@@ -4,8 +4,8 @@ import type { Env } from "../app/lib/env-schema.ts";
 export type RunningWorker = { stop(): Promise<void> };
 
 /**
- * The embedded job engine, the outbox sweeper and the deletion of old finished runs, for
- * deployments without Trigger.dev.
+ * The embedded job engine and the deletion of old finished runs, for deployments without
+ * Trigger.dev; the outbox sweeper and the stuck-delivery sweeper, in both modes.
  * Runs inside every `npm start` process unless WORKER_ENABLED=false (a process that only serves
  * HTTP); several processes can share one PostgreSQL.
  */
@@ -14,6 +14,12 @@ export async function startWorker(env: Env): Promise<RunningWorker> {
   const { logger } = await import("../app/logger.server.ts");
   const { startOutboxSweeper } = await import("../app/services/webhooks/outbox-dispatcher.server.ts");
   const stopOutboxSweeper = startOutboxSweeper({ intervalMs: env.OUTBOX_SWEEP_INTERVAL_MS });
+  const { startStuckDeliverySweeper } = await import("../app/services/webhooks/stuck-delivery-sweeper.server.ts");
+  // Sweeping a few times per grace period bounds how late a lost run is replaced: at most 1.5 × the grace.
+  const stopDeliverySweeper = startStuckDeliverySweeper({
+    graceSeconds: env.DELIVERY_SWEEP_AFTER_SECONDS,
+    intervalMs: Math.min(60_000, (env.DELIVERY_SWEEP_AFTER_SECONDS * 1000) / 2),
+  });
   const { startIntegrationHealthScheduler } =
     await import("../app/services/integrations/check-integration-health.server.ts");
   const stopHealthScheduler =
@@ -21,12 +27,12 @@ export async function startWorker(env: Env): Promise<RunningWorker> {
       ? startIntegrationHealthScheduler({ intervalMs: env.INTEGRATION_HEALTH_CHECK_INTERVAL_MINUTES * 60_000 })
       : async () => undefined;
   const stopSweeper = async () => {
-    await Promise.all([stopOutboxSweeper(), stopHealthScheduler()]);
+    await Promise.all([stopOutboxSweeper(), stopDeliverySweeper(), stopHealthScheduler()]);
   };
 
   if (env.TRIGGER_SECRET_KEY) {
     logger.info(
-      "TRIGGER_SECRET_KEY is set: tasks run on Trigger.dev; this process only sweeps the outbox and queues health checks",
+      "TRIGGER_SECRET_KEY is set: tasks run on Trigger.dev; this process only sweeps the outbox and stuck deliveries, and queues health checks",
     );
     return { stop: stopSweeper };
   }

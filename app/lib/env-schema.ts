@@ -74,6 +74,13 @@ export const EnvSchema = z
     /** How long a worker owns a claimed task run without a heartbeat; after a crash, runs resume after it. */
     ENGINE_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
     OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+    /** An open delivery overdue by this long with no run gets one from the delivery sweeper (a lost trigger). */
+    DELIVERY_SWEEP_AFTER_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(24 * 60 * 60)
+      .default(300),
     /** Finished embedded-engine runs older than this many days are deleted, hourly (0: kept forever). */
     TASK_RUN_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     /** How often every connected integration's credentials are checked with its provider (0: never). */

@@ -6,7 +6,7 @@
 export class ServiceError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 403 | 404 | 409 | 413 | 422 | 429,
+    readonly status: 400 | 403 | 404 | 409 | 413 | 422 | 429 | 503,
     /** The input field the message is about, when there is one. */
     readonly field?: string,
   ) {

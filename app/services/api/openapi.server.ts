@@ -67,6 +67,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   405: "Method not allowed.",
   409: "Conflict with the current state (a limit reached, a delivery not failed).",
   415: "The body is not `application/json`.",
+  503: "The job queue did not answer. What the detail says is recorded stands, and is sent once the queue answers: no need to repeat the request.",
 };
 
 function problems(...statuses: number[]) {
@@ -210,7 +211,7 @@ export const API_PATHS: ZodOpenApiPathsObject = {
       description:
         "Sends a signed `webhook.test` event now and answers with what the receiver said. A retryable failure stays queued.",
       requestParams: endpointPath,
-      responses: { ...ok("The first attempt's outcome.", ApiTestSendSchema), ...problems(401, 403, 404) },
+      responses: { ...ok("The first attempt's outcome.", ApiTestSendSchema), ...problems(401, 403, 404, 503) },
     }),
   },
   "/api/v1/endpoints/{endpointId}/pause": {
@@ -228,7 +229,7 @@ export const API_PATHS: ZodOpenApiPathsObject = {
       summary: "Resume a paused endpoint",
       description: "Every delivery that waited is sent; retries keep their schedule.",
       requestParams: endpointPath,
-      responses: { ...ok("The endpoint.", ApiEndpointSchema), ...problems(401, 403, 404) },
+      responses: { ...ok("The endpoint.", ApiEndpointSchema), ...problems(401, 403, 404, 503) },
     }),
   },
   "/api/v1/endpoints/{endpointId}/retry-failed": {
@@ -241,7 +242,7 @@ export const API_PATHS: ZodOpenApiPathsObject = {
       requestBody: body(RetryFailedSchema),
       responses: {
         ...ok("How many deliveries were queued.", z.object({ queued: z.number().int() })),
-        ...problems(400, 401, 403, 404, 415),
+        ...problems(400, 401, 403, 404, 415, 503),
       },
     }),
   },
@@ -282,7 +283,7 @@ export const API_PATHS: ZodOpenApiPathsObject = {
       summary: "Retry a failed delivery",
       description: "One more attempt, now. Only failed deliveries can be retried.",
       requestParams: deliveryPath,
-      responses: { ...ok("Queued.", ApiDeliverySummarySchema, "202"), ...problems(401, 403, 404, 409) },
+      responses: { ...ok("Queued.", ApiDeliverySummarySchema, "202"), ...problems(401, 403, 404, 409, 503) },
     }),
   },
   "/api/v1/oauth-apps": {

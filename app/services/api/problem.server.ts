@@ -75,6 +75,7 @@ export function serviceProblem(error: ServiceError): Response {
     413: "Payload too large",
     422: "Unprocessable content",
     429: "Too many requests",
+    503: "Service unavailable",
   };
   return problem(
     error.status,

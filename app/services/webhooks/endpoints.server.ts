@@ -11,7 +11,8 @@ import { decryptAtRest, encryptAtRest } from "~/services/encryption.server";
 import { WEBHOOK_SECRET_GRACE_MS, webhookUrlRequiresHttps } from "~/services/oauth/oauth-apps.server";
 import { ServiceError } from "~/services/service-error.server";
 import { openCustomHeaders, sealCustomHeaders } from "./custom-headers.server";
-import { triggerDeliveryRuns } from "./integration-fanout.server";
+import { triggerDeliveryRunsFromRequest } from "./integration-fanout.server";
+import { manualRetryKey } from "./retry-delivery.server";
 
 export const MAX_ENDPOINTS_PER_USER = 10;
 /** The issue's limit: excess deliveries wait in the queue for the next minute, never dropped. */
@@ -210,13 +211,23 @@ export async function resumeEndpoint(actor: EndpointActor, id: string, db: Datab
     data: { pausedAt: null },
     select: endpointSelect,
   });
-  await requeueOpenDeliveries(db, existing.id, `resume:${resumedAt}`);
+  await requeueOpenDeliveries(
+    db,
+    existing.id,
+    `resume:${resumedAt}`,
+    "The endpoint is resumed, but the job queue is not answering right now; the deliveries that waited will be sent once it answers.",
+  );
   return updated;
 }
 
 const REQUEUE_BATCH = 1000;
 
-async function requeueOpenDeliveries(db: Database, endpointId: string, reason: string): Promise<number> {
+async function requeueOpenDeliveries(
+  db: Database,
+  endpointId: string,
+  reason: string,
+  outageMessage: string,
+): Promise<number> {
   let total = 0;
   let cursor: string | undefined;
   for (;;) {
@@ -228,7 +239,7 @@ async function requeueOpenDeliveries(db: Database, endpointId: string, reason: s
     });
     if (open.length === 0) return total;
     const now = Date.now();
-    await triggerDeliveryRuns(
+    await triggerDeliveryRunsFromRequest(
       open.map((delivery) => ({
         id: delivery.id,
         oauthClientId: null,
@@ -236,6 +247,7 @@ async function requeueOpenDeliveries(db: Database, endpointId: string, reason: s
         delayMs: Math.max(0, (delivery.nextAttemptAt?.getTime() ?? now) - now),
       })),
       (deliveryId) => `delivery:${deliveryId}:${reason}`,
+      outageMessage,
     );
     total += open.length;
     cursor = open[open.length - 1]?.id;
@@ -261,6 +273,8 @@ export async function retryFailedDeliveries(
 ): Promise<{ queued: number }> {
   const existing = await requireEndpoint(db, actor, id);
   if (since.getTime() > Date.now()) throw new ServiceError("`since` is in the future.", 400, "since");
+  // Part of each run's key, so that a run left over from an earlier reopening cannot stand in for this one.
+  const reopenedAt = new Date();
   const reopened = await db.$queryRaw<{ id: string; attemptCount: number }[]>`
     UPDATE "WebhookDelivery"
     SET status = 'RETRYING', "maxAttempts" = "attemptCount" + 1, "nextAttemptAt" = now(), "completedAt" = NULL,
@@ -268,10 +282,12 @@ export async function retryFailedDeliveries(
     WHERE "endpointId" = ${existing.id} AND status = 'FAILED' AND "createdAt" >= ${since}
     RETURNING id, "attemptCount"`;
   const attemptsById = new Map(reopened.map((row) => [row.id, row.attemptCount]));
+  const n = reopened.length;
   for (let start = 0; start < reopened.length; start += REQUEUE_BATCH) {
-    await triggerDeliveryRuns(
+    await triggerDeliveryRunsFromRequest(
       reopened.slice(start, start + REQUEUE_BATCH).map((row) => ({ id: row.id, oauthClientId: null, endpointId: id })),
-      (deliveryId) => `delivery:${deliveryId}:manual:${(attemptsById.get(deliveryId) ?? 0) + 1}`,
+      (deliveryId) => manualRetryKey(deliveryId, (attemptsById.get(deliveryId) ?? 0) + 1, reopenedAt),
+      `${n} failed ${n === 1 ? "delivery is" : "deliveries are"} queued for one more attempt, but the job queue is not answering right now; ${n === 1 ? "it" : "they"} will be sent once it answers, with no need to retry again.`,
     );
   }
   return { queued: reopened.length };

@@ -9,7 +9,8 @@ import {
 } from "~/models/webhook-delivery.server";
 import { sqlOn } from "~/services/database/sql.server";
 import { logger } from "~/logger.server";
-import { triggerTasks, usesTriggerDev } from "~/services/jobs.server";
+import { ServiceError } from "~/services/service-error.server";
+import { triggerTasks, usesTriggerDev, type TriggerOptions } from "~/services/jobs.server";
 import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
 
@@ -211,6 +212,7 @@ export const fanOutIntegrationEvent = fanOutEvent;
 export function triggerDeliveryRuns(
   deliveries: { id: string; oauthClientId: string | null; endpointId: string | null; delayMs?: number }[],
   key: (deliveryId: string) => string = (id) => `delivery:${id}`,
+  options: TriggerOptions = {},
 ): Promise<void> {
   return triggerTasks<typeof webhookDeliveryTask>(
     WEBHOOK_DELIVERY_TASK_ID,
@@ -220,5 +222,35 @@ export function triggerDeliveryRuns(
       concurrencyKey: delivery.oauthClientId ?? delivery.endpointId ?? undefined,
       delayMs: delivery.delayMs,
     })),
+    options,
   );
+}
+
+/**
+ * How long a user's request waits on Trigger.dev to take delivery runs. Past it, the runs are left to the
+ * delivery sweeper (stuck-delivery-sweeper.server.ts), which finds the open deliveries the request wrote.
+ */
+export const REQUEST_TRIGGER_TIMEOUT_MS = 5_000;
+
+/**
+ * triggerDeliveryRuns for a request that has already reopened (or created) the deliveries: on Trigger.dev,
+ * an API that fails or does not answer within REQUEST_TRIGGER_TIMEOUT_MS becomes a 503 with `outageMessage`,
+ * which tells the user what was recorded and that it is sent once the job queue answers (the sweeper sees
+ * to it). A failure of the embedded engine is the database's, and propagates as it is.
+ */
+export async function triggerDeliveryRunsFromRequest(
+  deliveries: Parameters<typeof triggerDeliveryRuns>[0],
+  key: (deliveryId: string) => string,
+  outageMessage: string,
+): Promise<void> {
+  try {
+    await triggerDeliveryRuns(deliveries, key, { timeoutMs: REQUEST_TRIGGER_TIMEOUT_MS });
+  } catch (error) {
+    if (!usesTriggerDev) throw error;
+    logger.warn(
+      { err: error, deliveries: deliveries.length },
+      "Trigger.dev did not take the delivery runs; the delivery sweeper will trigger them",
+    );
+    throw new ServiceError(outageMessage, 503);
+  }
 }

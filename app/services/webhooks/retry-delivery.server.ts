@@ -1,10 +1,18 @@
 import { prisma, type Database } from "~/db.server";
-import { triggerTask } from "~/services/jobs.server";
-import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
+import { ServiceError } from "~/services/service-error.server";
 import { deliveryScope } from "./delivery-log.server";
-import { WEBHOOK_DELIVERY_TASK_ID } from "./integration-fanout.server";
+import { triggerDeliveryRunsFromRequest } from "./integration-fanout.server";
 
-export type RetryByHandResult = { ok: true } | { ok: false; status: 404 | 409; error: string };
+export type RetryByHandResult = { ok: true } | { ok: false; status: 404 | 409 | 503; error: string };
+
+/** What a retry by hand answers when Trigger.dev does not take the run: the retry stands, the sweeper sends it. */
+export const RETRY_RECORDED_MESSAGE =
+  "The retry is recorded, but the job queue is not answering right now; the delivery will be sent once it answers, with no need to retry again.";
+
+/** The reopening's own key: a run created late for an earlier reopening (which found nothing to send) must not stand in for this one. */
+export function manualRetryKey(deliveryId: string, attempt: number, reopenedAt: Date): string {
+  return `delivery:${deliveryId}:manual:${attempt}:${reopenedAt.getTime()}`;
+}
 
 /**
  * Sends a FAILED delivery once more, on the owner's request: one extra attempt, right now.
@@ -26,16 +34,22 @@ export async function retryDeliveryByHand(
       error: `Only failed deliveries can be retried; this one is ${delivery.status.toLowerCase()}.`,
     };
   }
+  const reopenedAt = new Date();
   const reopened = await db.webhookDelivery.updateMany({
     where: { id: delivery.id, status: "FAILED" },
-    data: { status: "RETRYING", maxAttempts: delivery.attemptCount + 1, nextAttemptAt: new Date(), completedAt: null },
+    data: { status: "RETRYING", maxAttempts: delivery.attemptCount + 1, nextAttemptAt: reopenedAt, completedAt: null },
   });
   if (reopened.count === 0)
     return { ok: false, status: 409, error: "The delivery changed meanwhile; reload and try again." };
-  await triggerTask<typeof webhookDeliveryTask>(WEBHOOK_DELIVERY_TASK_ID, {
-    payload: { deliveryId: delivery.id },
-    idempotencyKey: `delivery:${delivery.id}:manual:${delivery.attemptCount + 1}`,
-    concurrencyKey: delivery.oauthClientId ?? delivery.endpointId ?? undefined,
-  });
+  try {
+    await triggerDeliveryRunsFromRequest(
+      [delivery],
+      (id) => manualRetryKey(id, delivery.attemptCount + 1, reopenedAt),
+      RETRY_RECORDED_MESSAGE,
+    );
+  } catch (error) {
+    if (error instanceof ServiceError && error.status === 503) return { ok: false, status: 503, error: error.message };
+    throw error;
+  }
   return { ok: true };
 }

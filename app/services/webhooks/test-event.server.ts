@@ -5,7 +5,7 @@ import { getEndpoint, type EndpointActor } from "~/models/webhook-endpoint.serve
 import { ServiceError } from "~/services/service-error.server";
 import { attemptWebhookDelivery, type DeliveryAttemptResult } from "./deliver-webhook.server";
 import { recordEvent } from "./events.server";
-import { triggerDeliveryRuns } from "./integration-fanout.server";
+import { triggerDeliveryRunsFromRequest } from "./integration-fanout.server";
 
 export type TestSendResult = {
   eventId: string;
@@ -71,9 +71,18 @@ export async function sendTestEvent(
 
   const result = await attemptWebhookDelivery(deliveryId, { db });
   if (result.outcome === "retry") {
-    await triggerDeliveryRuns([
-      { id: deliveryId, oauthClientId: null, endpointId: endpoint.id, delayMs: result.retryAt.getTime() - Date.now() },
-    ]);
+    await triggerDeliveryRunsFromRequest(
+      [
+        {
+          id: deliveryId,
+          oauthClientId: null,
+          endpointId: endpoint.id,
+          delayMs: result.retryAt.getTime() - Date.now(),
+        },
+      ],
+      (id) => `delivery:${id}`,
+      "The test event was sent and failed; its retry is recorded, but the job queue is not answering right now, so the retry will be made once it answers. The delivery log shows the attempt.",
+    );
   }
   const attempt = await db.deliveryAttempt.findFirst({
     where: { deliveryId },
