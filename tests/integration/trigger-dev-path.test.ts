@@ -1,15 +1,12 @@
-import { createHash } from "node:crypto";
 import path from "node:path";
 import { runInMockTaskContext } from "@trigger.dev/core/v3/test";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { startTriggerDevStandIn } from "../support/stand-ins/trigger-dev";
+import { globalIdempotencyKey as globalKey, pointEchoAtTriggerDevStandIn } from "../support/stand-ins/trigger-dev";
 import { waitFor } from "../support/wait";
 
-// Echo with TRIGGER_SECRET_KEY set, against a stand-in of Trigger.dev's API. env.server.ts and
-// jobs.server.ts read the environment when first imported, so every app module is imported after this.
-const triggerDev = await startTriggerDevStandIn();
-process.env.TRIGGER_SECRET_KEY = triggerDev.secretKey;
-process.env.TRIGGER_API_URL = triggerDev.url;
+// Echo with TRIGGER_SECRET_KEY set, against a stand-in of Trigger.dev's API; every app module is
+// imported after the environment names it.
+const triggerDev = await pointEchoAtTriggerDevStandIn();
 
 const { prisma } = await import("~/db.server");
 const { usesTriggerDev } = await import("~/services/jobs.server");
@@ -26,11 +23,6 @@ afterEach(() => {
   triggerDev.release();
 });
 afterAll(() => triggerDev.close());
-
-/** What `idempotencyKeys.create(key, { scope: "global" })` sends: SHA-256 of the key alone, in hex. */
-function globalKey(key: string) {
-  return createHash("sha256").update(key).digest("hex");
-}
 
 async function connectedEvent() {
   const user = await createUser(prisma);

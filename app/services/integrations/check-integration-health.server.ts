@@ -2,6 +2,7 @@ import { z } from "zod";
 import { prisma, type Database } from "~/db.server";
 import { IntegrationEventType, type SetupInput } from "~/integrations/types";
 import { logger } from "~/logger.server";
+import { runPeriodically } from "~/services/jobs/periodic.server";
 import { decryptAtRest } from "~/services/encryption.server";
 import { triggerTasks } from "~/services/jobs.server";
 import type { integrationHealthCheckTask } from "../../../trigger/integration-health-check";
@@ -132,17 +133,13 @@ export async function scheduleIntegrationHealthChecks(intervalMs: number, db: Da
 
 /** Runs the scheduling every interval in this process; returns a stop function. */
 export function startIntegrationHealthScheduler({ intervalMs }: { intervalMs: number }): () => Promise<void> {
-  let current: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    current = scheduleIntegrationHealthChecks(intervalMs)
-      .then((count) => logger.info({ count }, "Integration health checks queued"))
-      .catch((error: unknown) => logger.error({ err: error }, "Queueing integration health checks failed"));
-  };
   // The first round waits one interval: a restart should not check everything again at once.
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await current;
-  };
+  return runPeriodically({
+    name: "Queueing integration health checks",
+    intervalMs,
+    work: async () => {
+      const count = await scheduleIntegrationHealthChecks(intervalMs);
+      logger.info({ count }, "Integration health checks queued");
+    },
+  });
 }

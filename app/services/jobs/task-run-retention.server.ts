@@ -1,6 +1,7 @@
 import { prisma, type Database } from "~/db.server";
 import { logger } from "~/logger.server";
 import { sqlOn } from "~/services/database/sql.server";
+import { runPeriodically } from "./periodic.server";
 
 const DELETE_BATCH_SIZE = 5_000;
 
@@ -44,18 +45,12 @@ export function startTaskRunRetention({
   intervalMs: number;
   db?: Database;
 }): () => Promise<void> {
-  let current: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    current = deleteFinishedTaskRuns({ retentionDays }, db)
-      .then((count) => {
-        if (count > 0) logger.info({ count, retentionDays }, "Deleted finished task runs past their retention");
-      })
-      .catch((error: unknown) => logger.error({ err: error }, "Deleting old task runs failed; it will try again"));
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await current;
-  };
+  return runPeriodically({
+    name: "Deleting old task runs",
+    intervalMs,
+    work: async () => {
+      const count = await deleteFinishedTaskRuns({ retentionDays }, db);
+      if (count > 0) logger.info({ count, retentionDays }, "Deleted finished task runs past their retention");
+    },
+  });
 }

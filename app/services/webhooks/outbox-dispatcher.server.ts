@@ -1,5 +1,6 @@
 import { prisma, type Database } from "~/db.server";
 import { logger } from "~/logger.server";
+import { runPeriodically } from "~/services/jobs/periodic.server";
 import { sqlOn } from "~/services/database/sql.server";
 import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
 import { triggerTasks, usesTriggerDev } from "~/services/jobs.server";
@@ -130,22 +131,13 @@ export function startOutboxSweeper({
   intervalMs: number;
   db?: Database;
 }): () => Promise<void> {
-  let stopped = false;
-  let current: Promise<unknown> = Promise.resolve();
-  const tick = async () => {
-    if (stopped) return;
-    current = dispatchPendingEvents({}, db)
-      .then((count) => {
-        if (count > 0) logger.info({ count }, "Outbox sweep handed events to the job engine");
-      })
-      .catch((error: unknown) => logger.error({ err: error }, "Outbox sweep failed; it will try again"));
-    await current;
-    if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
-  };
-  let timer = setTimeout(() => void tick(), 0);
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await current;
-  };
+  return runPeriodically({
+    name: "Outbox sweep",
+    intervalMs,
+    firstAfterMs: 0,
+    work: async () => {
+      const count = await dispatchPendingEvents({}, db);
+      if (count > 0) logger.info({ count }, "Outbox sweep handed events to the job engine");
+    },
+  });
 }

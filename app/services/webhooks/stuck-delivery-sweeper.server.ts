@@ -2,6 +2,7 @@ import { prisma, type Database } from "~/db.server";
 import { logger } from "~/logger.server";
 import { sqlOn } from "~/services/database/sql.server";
 import { usesTriggerDev } from "~/services/jobs.server";
+import { runPeriodically } from "~/services/jobs/periodic.server";
 import { triggerDeliveryRuns, WEBHOOK_DELIVERY_TASK_ID } from "./integration-fanout.server";
 
 const SWEEP_BATCH_SIZE = 500;
@@ -98,23 +99,13 @@ export function startStuckDeliverySweeper({
   graceSeconds: number;
   db?: Database;
 }): () => Promise<void> {
-  let stopped = false;
-  let current: Promise<unknown> = Promise.resolve();
-  const tick = async () => {
-    if (stopped) return;
-    current = sweepStuckDeliveries({ graceSeconds }, db)
-      .then((count) => {
-        // Something failed earlier (a trigger lost to an outage or a crash): worth a look, not an alarm.
-        if (count > 0) logger.warn({ count, graceSeconds }, "Delivery sweep re-queued open deliveries that had no run");
-      })
-      .catch((error: unknown) => logger.error({ err: error }, "Delivery sweep failed; it will try again"));
-    await current;
-    if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
-  };
-  let timer = setTimeout(() => void tick(), intervalMs);
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await current;
-  };
+  return runPeriodically({
+    name: "Delivery sweep",
+    intervalMs,
+    work: async () => {
+      const count = await sweepStuckDeliveries({ graceSeconds }, db);
+      // Something failed earlier (a trigger lost to an outage or a crash): worth a look, not an alarm.
+      if (count > 0) logger.warn({ count, graceSeconds }, "Delivery sweep re-queued open deliveries that had no run");
+    },
+  });
 }

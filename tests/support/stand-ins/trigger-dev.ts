@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import { BatchItemNDJSON, CreateBatchRequestBody, parsePacket } from "@trigger.dev/core/v3";
 import { listen, readBody, sendJson } from "./http";
@@ -164,4 +164,20 @@ export async function startTriggerDevStandIn({
       for (const go of stalled.splice(0)) go();
     },
   };
+}
+
+/**
+ * Starts the stand-in and points Echo at it (TRIGGER_SECRET_KEY, TRIGGER_API_URL). env.server.ts
+ * and jobs.server.ts read the environment when first imported: import app modules only after this.
+ */
+export async function pointEchoAtTriggerDevStandIn(): Promise<Awaited<ReturnType<typeof startTriggerDevStandIn>>> {
+  const standIn = await startTriggerDevStandIn();
+  process.env.TRIGGER_SECRET_KEY = standIn.secretKey;
+  process.env.TRIGGER_API_URL = standIn.url;
+  return standIn;
+}
+
+/** What `idempotencyKeys.create(key, { scope: "global" })` sends: SHA-256 of the key alone, in hex. */
+export function globalIdempotencyKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
 }
