@@ -12,7 +12,16 @@ const NAV: { to: string; label: string; end?: boolean }[] = [
   { to: "/settings/api-keys", label: "API keys" },
 ];
 
-export function AppShell({ user, children }: { user: { name: string; email: string }; children: React.ReactNode }) {
+/** Only operators see these (their routes answer 404 to anyone else). */
+const OPERATOR_NAV: { to: string; label: string; end?: boolean }[] = [];
+
+export function AppShell({
+  user,
+  children,
+}: {
+  user: { name: string; email: string; isOperator?: boolean };
+  children: React.ReactNode;
+}) {
   return (
     <div className="min-h-full">
       <header className="border-b border-slate-200 bg-white">
@@ -22,7 +31,7 @@ export function AppShell({ user, children }: { user: { name: string; email: stri
               <img src="/favicon.svg" alt="" className="h-6 w-6" /> Echo
             </Link>
             <nav className="flex gap-4 text-sm">
-              {NAV.map((item) => (
+              {(user.isOperator ? [...NAV, ...OPERATOR_NAV] : NAV).map((item) => (
                 <NavLink
                   key={item.to}
                   to={item.to}

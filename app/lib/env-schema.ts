@@ -116,6 +116,16 @@ export const EnvSchema = z
     /** The API-key integration (Postmark server tokens). */
     POSTMARK_API_URL: z.url().default("https://api.postmarkapp.com"),
     SEED_DEMO_DATA: booleanFromString.default(true),
+    /** Users who are operators (the runs console, publishing for any user), besides the first user. */
+    ECHO_ADMIN_EMAILS: commaSeparatedList()
+      .transform((emails) => Object.freeze(emails.map((email) => email.toLowerCase())))
+      .superRefine((emails, context) => {
+        for (const email of emails) {
+          if (!z.email().safeParse(email).success) {
+            context.addIssue({ code: "custom", message: `ECHO_ADMIN_EMAILS: "${email}" is not an email address` });
+          }
+        }
+      }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRIGGER_SECRET_KEY: z.string().min(1).optional(),
     TRIGGER_API_URL: z.url().optional(),

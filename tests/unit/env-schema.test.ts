@@ -39,4 +39,15 @@ describe("parseEnv", () => {
     expect(parseEnv({ ENCRYPTION_KEYS_PREVIOUS: `${a}, ${b}` }).ENCRYPTION_KEYS_PREVIOUS).toEqual([a, b]);
     expect(() => parseEnv({ ENCRYPTION_KEYS_PREVIOUS: `${a},short` })).toThrow(/ENCRYPTION_KEYS_PREVIOUS: key 2/);
   });
+
+  it("lower-cases the operator addresses and refuses one that is not an email address", () => {
+    expect(parseEnv({}).ECHO_ADMIN_EMAILS).toEqual([]);
+    expect(parseEnv({ ECHO_ADMIN_EMAILS: "Ops@Example.com, b@example.com" }).ECHO_ADMIN_EMAILS).toEqual([
+      "ops@example.com",
+      "b@example.com",
+    ]);
+    expect(() => parseEnv({ ECHO_ADMIN_EMAILS: "ops@example.com,not-an-address" })).toThrow(
+      /ECHO_ADMIN_EMAILS: "not-an-address"/,
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "~/db.server";
+import { createUser } from "~/models/user.server";
 import { hashPassword } from "~/services/auth/password.server";
 import { INTEGRATION_CATALOG } from "./integration-catalog";
 
@@ -30,9 +31,11 @@ export async function seedDemoData(db: Database): Promise<void> {
   const existingDemo = await db.user.findUnique({ where: { email: DEMO_USER.email }, select: { id: true } });
   const demoUser =
     existingDemo ??
-    (await db.user.create({
-      data: { email: DEMO_USER.email, name: DEMO_USER.name, passwordHash: await hashPassword(DEMO_USER.password) },
-      select: { id: true },
+    // Through createUser: on an empty database the demo user is the first user, so an operator.
+    (await createUser(db, {
+      email: DEMO_USER.email,
+      name: DEMO_USER.name,
+      passwordHash: await hashPassword(DEMO_USER.password),
     }));
 
   const demoApp = await db.oAuthClient.findUnique({ where: { clientId: DEMO_OAUTH_CLIENT_ID }, select: { id: true } });
