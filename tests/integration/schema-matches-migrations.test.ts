@@ -92,6 +92,10 @@ describe("diffSchemas", () => {
       `DROP INDEX "OAuthConsent_clientId_userId_key"`,
       `CREATE INDEX "OAuthConsent_clientId_userId_key" ON "OAuthConsent" ("clientId", "userId")`,
       `CREATE INDEX "User_createdAt_idx" ON "User" ("createdAt")`,
+      `DROP INDEX "WebhookDelivery_open_nextAttemptAt_idx"`,
+      `CREATE INDEX "WebhookDelivery_open_nextAttemptAt_idx" ON "WebhookDelivery" ("nextAttemptAt") WHERE "completedAt" IS NOT NULL`,
+      `DROP INDEX "WebhookDelivery_createdAt_idx"`,
+      `CREATE INDEX "WebhookDelivery_createdAt_idx" ON "WebhookDelivery" ("createdAt") WHERE "createdAt" > '2026-01-01'`,
       `ALTER TABLE "RateLimitBucket" DROP CONSTRAINT "RateLimitBucket_pkey"`,
       `ALTER TABLE "ApiKey" DROP CONSTRAINT "ApiKey_userId_fkey"`,
       `ALTER TABLE "ApiKey" ADD CONSTRAINT "ApiKey_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE`,
@@ -123,6 +127,9 @@ describe("diffSchemas", () => {
         `index "TaskRun_status_taskId_runAt_idx": schema.prisma wants columns (status, taskId, runAt), the database has (runAt, taskId, status)`,
         `index "OAuthConsent_clientId_userId_key": schema.prisma wants UNIQUE INDEX, the database has INDEX`,
         `index "User_createdAt_idx" is in the database (INDEX on "User" USING btree (createdAt)) but not in schema.prisma`,
+        `index "WebhookDelivery_open_nextAttemptAt_idx": schema.prisma wants WHERE "completedAt" IS NULL, the database has WHERE ("completedAt" IS NOT NULL)`,
+        `index "WebhookDelivery_createdAt_idx": schema.prisma wants USING brin, the database has USING btree`,
+        `index "WebhookDelivery_createdAt_idx": schema.prisma wants a full index, the database has a partial one WHERE ("createdAt" > '2026-01-01 00:00:00'::timestamp without time zone)`,
         `index "RateLimitBucket_pkey" is missing from the database (schema.prisma: PRIMARY KEY on "RateLimitBucket" USING btree (key))`,
         `foreign key "ApiKey_userId_fkey": schema.prisma wants ON DELETE CASCADE, the database has ON DELETE RESTRICT`,
         `foreign key "WebhookEvent_userId_fkey" is missing from the database (schema.prisma: "WebhookEvent" (userId) REFERENCES "User" (id) ON DELETE SET NULL ON UPDATE CASCADE)`,
@@ -145,7 +152,7 @@ describe("diffSchemas", () => {
     const edited = datamodel
       .replace(
         /^model User \{\n/m,
-        `model User {\n  nickname String?\n  labels String[] @default(["new"])\n  @@index([createdAt(sort: Desc)])\n`,
+        `model User {\n  nickname String?\n  labels String[] @default(["new"])\n  @@index([createdAt(sort: Desc)])\n  @@index([name], map: "User_named_idx", where: raw("name <> ''"))\n`,
       )
       .replace(/^(\s+email\s+String)(\s+@unique)/m, "$1 @db.VarChar(320)$2")
       .replace(/^(model Session \{[\s\S]*?)onDelete: Cascade/m, "$1onDelete: Restrict")
@@ -159,6 +166,7 @@ describe("diffSchemas", () => {
         `column "User"."labels" is missing from the database (schema.prisma: text[] NULL DEFAULT ARRAY['new'])`,
         `column "User"."email": schema.prisma wants type character varying(320), the database has text`,
         `index "User_createdAt_idx" is missing from the database (schema.prisma: INDEX on "User" USING btree (createdAt DESC))`,
+        `index "User_named_idx" is missing from the database (schema.prisma: INDEX on "User" USING btree (name) WHERE name <> '')`,
         `foreign key "Session_userId_fkey": schema.prisma wants ON DELETE RESTRICT, the database has ON DELETE CASCADE`,
         `enum "TaskRunStatus": schema.prisma wants values (${[...taskRunStatuses, "CANCELLED"].join(", ")}), the database has (${taskRunStatuses.join(", ")})`,
         `table "Extra" is missing from the database`,

@@ -10,9 +10,9 @@ import pg from "pg";
  * what the database has, so a developer knows which migration to write.
  *
  * The expected side comes from Prisma's own parser (getDMMF, offline via wasm), not from
- * reading schema.prisma with regular expressions; the two things DMMF leaves out, the
- * constraint name of `@relation(map: …)` and `Unsupported("…")` fields, are read from the
- * field's line.
+ * reading schema.prisma with regular expressions; the three things DMMF leaves out, the
+ * constraint name of `@relation(map: …)`, `Unsupported("…")` fields and a partial index's
+ * `where: raw("…")`, are read from their line.
  */
 
 export type ColumnShape = { type: string; nullable: boolean; default: string | null };
@@ -31,7 +31,10 @@ export type IndexShape = {
   kind: "PRIMARY KEY" | "UNIQUE INDEX" | "INDEX";
   method: string;
   columns: IndexColumnShape[];
-  /** The WHERE of a partial index; schema.prisma cannot describe one. */
+  /**
+   * The WHERE of a partial index (`where: raw("…")`, the partialIndexes preview feature); DMMF
+   * leaves it out, so it is read from the `@@index` line, which must then name its index (`map:`).
+   */
   predicate: string | null;
 };
 export type ForeignKeyShape = {
@@ -272,6 +275,41 @@ function relationConstraintNames(datamodel: string): Map<string, string> {
   return names;
 }
 
+/** `@@index(…, map: "name", …, where: raw("predicate"))`: each partial index's predicate, keyed by index name. */
+function partialIndexPredicates(datamodel: string): Map<string, string> {
+  const predicates = new Map<string, string>();
+  for (const [, lines] of modelLines(datamodel)) {
+    for (const line of lines) {
+      if (!/^\s*@@(index|unique)\(/.test(line)) continue;
+      const where = /\bwhere:\s*raw\("((?:[^"\\]|\\.)*)"\)/.exec(line);
+      if (!where) continue;
+      const name = /\bmap:\s*"([^"]+)"/.exec(line)?.[1];
+      if (!name)
+        throw new Error(
+          `A partial index must name itself with map: "…" (schema-diff reads it by name): ${line.trim()}`,
+        );
+      predicates.set(name, where[1]!.replace(/\\(.)/g, "$1"));
+    }
+  }
+  return predicates;
+}
+
+/** A predicate as PostgreSQL prints it and as schema.prisma spells it, made comparable. */
+export function normalizePredicate(predicate: string): string {
+  let text = predicate.replaceAll('"', "").replace(/\s+/g, " ").trim();
+  while (/^\(.*\)$/.test(text) && balancedInside(text)) text = text.slice(1, -1).trim();
+  return text;
+}
+
+function balancedInside(text: string): boolean {
+  let depth = 0;
+  for (let i = 1; i < text.length - 1; i++) {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")" && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 /** `Unsupported("type")` fields, which DMMF omits, as columns keyed by model. */
 function unsupportedColumns(datamodel: string): Map<string, Map<string, ColumnShape>> {
   const columns = new Map<string, Map<string, ColumnShape>>();
@@ -309,6 +347,7 @@ export async function schemaFromPrisma(datamodel: string): Promise<SchemaShape> 
     model.fields.find((field) => field.name === fieldName)?.dbName ?? fieldName;
   const mappedRelations = relationConstraintNames(datamodel);
   const unsupported = unsupportedColumns(datamodel);
+  const predicates = partialIndexPredicates(datamodel);
   const shape: SchemaShape = { tables: new Map(), indexes: new Map(), foreignKeys: new Map(), enums: new Map() };
 
   for (const enumType of dmmf.enums) {
@@ -362,7 +401,8 @@ export async function schemaFromPrisma(datamodel: string): Promise<SchemaShape> 
       index.type === "id"
         ? `${table}_pkey`
         : `${table}_${columns.join("_")}_${index.type === "unique" ? "key" : "idx"}`;
-    shape.indexes.set(index.dbName ?? defaultName, {
+    const name = index.dbName ?? defaultName;
+    shape.indexes.set(name, {
       table,
       kind: index.type === "id" ? "PRIMARY KEY" : index.type === "unique" ? "UNIQUE INDEX" : "INDEX",
       method: (index.algorithm ?? "BTree").toLowerCase(),
@@ -371,7 +411,7 @@ export async function schemaFromPrisma(datamodel: string): Promise<SchemaShape> 
         descending: field.sortOrder === "desc",
         ...(field.operatorClass ? { opclass: opclassName(field.operatorClass) } : {}),
       })),
-      predicate: null,
+      predicate: predicates.get(name) ?? null,
     });
   }
   return shape;
@@ -579,7 +619,16 @@ export function diffSchemas(expected: SchemaShape, actual: SchemaShape): string[
     if (have.method !== want.method) mismatch(subject, `USING ${want.method}`, `USING ${have.method}`);
     if (!sameIndexColumns(want.columns, have.columns))
       mismatch(subject, `columns ${describeIndexColumns(want.columns)}`, describeIndexColumns(have.columns));
-    if (have.predicate !== null) mismatch(subject, "a full index", `a partial one WHERE ${have.predicate}`);
+    if (want.predicate === null && have.predicate !== null)
+      mismatch(subject, "a full index", `a partial one WHERE ${have.predicate}`);
+    else if (want.predicate !== null && have.predicate === null)
+      mismatch(subject, `a partial index WHERE ${want.predicate}`, "a full one");
+    else if (
+      want.predicate !== null &&
+      have.predicate !== null &&
+      normalizePredicate(want.predicate) !== normalizePredicate(have.predicate)
+    )
+      mismatch(subject, `WHERE ${want.predicate}`, `WHERE ${have.predicate}`);
   }
   for (const [name, have] of actual.indexes) {
     if (!expected.indexes.has(name) && bothHaveTable(have.table))
