@@ -221,12 +221,11 @@ describe("pause, rate limit and recovery", () => {
     const first = await connect(user.id);
     const second = await connect(user.id);
     await waitFor(async () => (await prisma.webhookDelivery.count({ where: { endpointId: endpoint.id } })) === 2);
-    // Their runs end without sending: the deliveries wait for the resume.
-    const held = await prisma.webhookDelivery.findMany({ where: { endpointId: endpoint.id }, select: { id: true } });
-    await waitFor(async () => {
-      const runs = await prisma.taskRun.findMany({ where: { taskId: "webhook-delivery", status: "COMPLETED" } });
-      return held.every((d) => runs.some((run) => (run.payload as { deliveryId: string }).deliveryId === d.id));
-    });
+    // The delivery queue sets them aside without sending: held (no due time) until the resume.
+    await waitFor(
+      async () =>
+        (await prisma.webhookDelivery.count({ where: { endpointId: endpoint.id, nextAttemptAt: null } })) === 2,
+    );
     expect(inbox.received).toHaveLength(0);
     expect(await prisma.webhookDelivery.count({ where: { endpointId: endpoint.id, status: "PENDING" } })).toBe(2);
 
@@ -248,24 +247,21 @@ describe("pause, rate limit and recovery", () => {
       const rows = await prisma.webhookDelivery.findMany({ where: { endpointId: endpoint.id, status: "PENDING" } });
       return rows.length === 2 ? rows : null;
     });
-    // Two runs wait for the next minute's window.
+    // The two others wait for the next minute's window.
     const deferred = await waitFor(async () => {
-      const runs = await prisma.taskRun.findMany({
-        where: { taskId: "webhook-delivery", status: "QUEUED", idempotencyKey: { contains: ":after:" } },
+      const rows = await prisma.webhookDelivery.findMany({
+        where: { id: { in: waiting.map((d) => d.id) }, status: "PENDING", nextAttemptAt: { gt: new Date() } },
       });
-      const mine = runs.filter((run) =>
-        waiting.some((d) => (run.payload as { deliveryId: string }).deliveryId === d.id),
-      );
-      return mine.length === 2 ? mine : null;
+      return rows.length === 2 ? rows : null;
     });
-    for (const run of deferred) expect(run.runAt.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    for (const delivery of deferred) expect(delivery.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 30_000);
     expect(inbox.received).toHaveLength(2);
 
     // The next window arrives (time travel instead of a minute's wait): all four are delivered.
     await prisma.rateLimitBucket.deleteMany({ where: { key: `endpoint-deliveries:${endpoint.id}` } });
-    await prisma.taskRun.updateMany({
-      where: { id: { in: deferred.map((run) => run.id) } },
-      data: { runAt: new Date() },
+    await prisma.webhookDelivery.updateMany({
+      where: { id: { in: deferred.map((delivery) => delivery.id) } },
+      data: { nextAttemptAt: new Date() },
     });
     await inbox.waitForCount(4);
     await waitFor(

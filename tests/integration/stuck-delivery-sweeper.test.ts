@@ -6,7 +6,7 @@ import { EmbeddedTaskEngine } from "~/services/jobs/embedded-engine.server";
 import { loadTaskCatalog, taskFilesIn } from "~/services/jobs/task-catalog.server";
 import { usesTriggerDev } from "~/services/jobs.server";
 import { EndpointCreateSchema, createEndpoint, pauseEndpoint } from "~/services/webhooks/endpoints.server";
-import { sweepKey, sweepStuckDeliveries } from "~/services/webhooks/stuck-delivery-sweeper.server";
+import { sweepStuckDeliveries } from "~/services/webhooks/stuck-delivery-sweeper.server";
 import { createOAuthApp, createUser } from "../support/fixtures/webhooks";
 import { waitFor } from "../support/wait";
 import { startWebhookReceiver } from "../support/webhook-receiver";
@@ -24,11 +24,14 @@ async function openDelivery(
     status = "PENDING",
     nextAttemptAt,
     createdAt,
+    updatedAt,
   }: {
     userId: string;
     status?: "PENDING" | "RETRYING" | "SUCCESS";
     nextAttemptAt: Date | null;
     createdAt?: Date;
+    /** When it was last changed: for a held delivery, when it was held. */
+    updatedAt?: Date;
   },
 ) {
   const event = await prisma.webhookEvent.create({
@@ -46,24 +49,25 @@ async function openDelivery(
       status,
       nextAttemptAt,
       ...(createdAt ? { createdAt } : {}),
+      ...(updatedAt ? { updatedAt } : {}),
+      ...(status === "SUCCESS" ? { completedAt: new Date() } : {}),
     },
     select: { id: true, attemptCount: true, nextAttemptAt: true, createdAt: true, body: true },
   });
 }
 
-function runsOf(deliveryId: string) {
-  return prisma.taskRun.findMany({
-    where: { taskId: "webhook-delivery", payload: { path: ["deliveryId"], equals: deliveryId } },
-    select: { status: true, payload: true, idempotencyKey: true, concurrencyKey: true },
-  });
+function dueOf(deliveryId: string) {
+  return prisma.webhookDelivery.findUniqueOrThrow({ where: { id: deliveryId }, select: { nextAttemptAt: true } });
 }
 
+// On the embedded engine a due open delivery is its own queue entry: nothing can lose its run. What the
+// sweeper looks after is a delivery held back (no due time) for a reason that no longer holds.
 describe("the stuck-delivery sweeper on the embedded engine", () => {
   it("is the mode this file runs in", () => {
     expect(usesTriggerDev).toBe(false);
   });
 
-  it("queues one run for each overdue open delivery with no run, once over two sweeps, and the engine delivers them", async () => {
+  it("releases each delivery held past the grace period whose endpoint is not paused, once, and the queue delivers it", async () => {
     const user = await createUser(prisma);
     const actor = { userId: user.id };
     const endpoint = await createEndpoint(actor, EndpointCreateSchema.parse({ name: "Up", url: receiver.url }));
@@ -71,80 +75,46 @@ describe("the stuck-delivery sweeper on the embedded engine", () => {
     await pauseEndpoint(actor, paused.id);
     const app = await createOAuthApp(prisma, { ownerId: user.id, grantUserId: user.id, webhookUrl: receiver.url });
 
-    // Lost their runs: due ten minutes ago (by nextAttemptAt; by createdAt when that is null), no run.
-    const stuck = await openDelivery({ endpointId: endpoint.id }, { userId: user.id, nextAttemptAt: minutesAgo(10) });
-    const stuckRetry = await openDelivery(
+    // Held ten and twenty minutes ago (a test send's request that died, a resume cut short).
+    const heldToEndpoint = await openDelivery(
+      { endpointId: endpoint.id },
+      { userId: user.id, nextAttemptAt: null, updatedAt: minutesAgo(10) },
+    );
+    const heldToApp = await openDelivery(
       { oauthClientId: app.id },
-      { userId: user.id, status: "RETRYING", nextAttemptAt: null, createdAt: minutesAgo(20) },
-    );
-    // Left alone: a live run (delayed, as a rate-limited delivery's is), not yet overdue, paused, finished.
-    const withLiveRun = await openDelivery(
-      { endpointId: endpoint.id },
-      { userId: user.id, nextAttemptAt: minutesAgo(10) },
-    );
-    await prisma.taskRun.create({
-      data: {
-        id: `run-${withLiveRun.id}`,
-        taskId: "webhook-delivery",
-        payload: { deliveryId: withLiveRun.id },
-        idempotencyKey: `delivery:${withLiveRun.id}:after:1`,
-        runAt: new Date(Date.now() + 3_600_000),
+      {
+        userId: user.id,
+        status: "RETRYING",
+        nextAttemptAt: null,
+        createdAt: minutesAgo(20),
+        updatedAt: minutesAgo(20),
       },
-    });
-    const notYetOverdue = await openDelivery(
-      { endpointId: endpoint.id },
-      { userId: user.id, nextAttemptAt: new Date() },
     );
+    // Left alone: held just now (a test send in progress), held by a paused endpoint, finished, already due.
+    const heldJustNow = await openDelivery({ endpointId: endpoint.id }, { userId: user.id, nextAttemptAt: null });
     const onPausedEndpoint = await openDelivery(
       { endpointId: paused.id },
-      { userId: user.id, nextAttemptAt: minutesAgo(10) },
+      { userId: user.id, nextAttemptAt: null, updatedAt: minutesAgo(10) },
     );
     const finished = await openDelivery(
       { endpointId: endpoint.id },
-      { userId: user.id, status: "SUCCESS", nextAttemptAt: minutesAgo(10) },
+      { userId: user.id, status: "SUCCESS", nextAttemptAt: null, updatedAt: minutesAgo(10) },
     );
-    // A finished run does not count as live: its delivery is re-queued.
-    const afterFinishedRun = await openDelivery(
+    const alreadyDue = await openDelivery(
       { endpointId: endpoint.id },
-      { userId: user.id, nextAttemptAt: minutesAgo(10) },
+      { userId: user.id, nextAttemptAt: minutesAgo(10), updatedAt: minutesAgo(10) },
     );
-    await prisma.taskRun.create({
-      data: {
-        id: `run-${afterFinishedRun.id}`,
-        taskId: "webhook-delivery",
-        payload: { deliveryId: afterFinishedRun.id },
-        idempotencyKey: `delivery:${afterFinishedRun.id}`,
-        status: "COMPLETED",
-        completedAt: new Date(),
-      },
-    });
 
-    await expect(sweepStuckDeliveries({ graceSeconds: GRACE_SECONDS })).resolves.toBe(3);
+    await expect(sweepStuckDeliveries({ graceSeconds: GRACE_SECONDS })).resolves.toBe(2);
     await expect(sweepStuckDeliveries({ graceSeconds: GRACE_SECONDS })).resolves.toBe(0);
+    for (const released of [heldToEndpoint, heldToApp])
+      expect((await dueOf(released.id)).nextAttemptAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    for (const untouched of [heldJustNow, onPausedEndpoint, finished])
+      expect((await dueOf(untouched.id)).nextAttemptAt).toBeNull();
+    expect((await dueOf(alreadyDue.id)).nextAttemptAt).toEqual(alreadyDue.nextAttemptAt);
+    expect(await prisma.taskRun.count({ where: { taskId: "webhook-delivery" } })).toBe(0);
 
-    expect(await runsOf(stuck.id)).toEqual([
-      {
-        status: "QUEUED",
-        payload: { deliveryId: stuck.id },
-        idempotencyKey: sweepKey({ id: stuck.id, attemptCount: 0, dueMs: stuck.nextAttemptAt!.getTime() }),
-        concurrencyKey: endpoint.id,
-      },
-    ]);
-    expect(await runsOf(stuckRetry.id)).toEqual([
-      {
-        status: "QUEUED",
-        payload: { deliveryId: stuckRetry.id },
-        idempotencyKey: sweepKey({ id: stuckRetry.id, attemptCount: 0, dueMs: stuckRetry.createdAt.getTime() }),
-        concurrencyKey: app.id,
-      },
-    ]);
-    expect((await runsOf(afterFinishedRun.id)).map((run) => run.status).sort()).toEqual(["COMPLETED", "QUEUED"]);
-    expect((await runsOf(withLiveRun.id)).map((run) => run.idempotencyKey)).toEqual([
-      `delivery:${withLiveRun.id}:after:1`,
-    ]);
-    for (const untouched of [notYetOverdue, onPausedEndpoint, finished]) expect(await runsOf(untouched.id)).toEqual([]);
-
-    // The engine sends what the sweep queued, and only that.
+    // The engine's delivery queue sends what is due, and only that.
     const catalog = await loadTaskCatalog(await taskFilesIn(path.resolve("trigger")));
     const engine = new EmbeddedTaskEngine(catalog, {
       db: prisma,
@@ -155,23 +125,24 @@ describe("the stuck-delivery sweeper on the embedded engine", () => {
     await engine.start();
     try {
       await receiver.waitForCount(3);
-      for (const sent of [stuck, stuckRetry, afterFinishedRun]) {
+      for (const sent of [heldToEndpoint, heldToApp, alreadyDue]) {
         await waitFor(async () => {
           const row = await prisma.webhookDelivery.findUniqueOrThrow({ where: { id: sent.id } });
           return row.status === "SUCCESS";
         });
       }
+      // The one held just now is a test send's to make; the paused endpoint's waits for its resume.
+      await new Promise((resolve) => setTimeout(resolve, 300));
     } finally {
       await engine.stop();
     }
     expect(receiver.received.map((webhook) => webhook.body).sort()).toEqual(
-      [stuck.body, stuckRetry.body, afterFinishedRun.body].sort(),
+      [heldToEndpoint.body, heldToApp.body, alreadyDue.body].sort(),
     );
-    // Delivered: nothing left to sweep.
     await expect(sweepStuckDeliveries({ graceSeconds: GRACE_SECONDS })).resolves.toBe(0);
   });
 
-  it("goes through every batch, in due order, and each delivery once", async () => {
+  it("goes through every batch, and releases each delivery once", async () => {
     const user = await createUser(prisma);
     const endpoint = await createEndpoint(
       { userId: user.id },
@@ -180,11 +151,14 @@ describe("the stuck-delivery sweeper on the embedded engine", () => {
     const deliveries = [];
     for (let i = 0; i < 7; i++)
       deliveries.push(
-        await openDelivery({ endpointId: endpoint.id }, { userId: user.id, nextAttemptAt: minutesAgo(30 - i) }),
+        await openDelivery(
+          { endpointId: endpoint.id },
+          { userId: user.id, nextAttemptAt: null, updatedAt: minutesAgo(30 - i) },
+        ),
       );
 
     await expect(sweepStuckDeliveries({ graceSeconds: GRACE_SECONDS, batchSize: 3 })).resolves.toBe(7);
-    for (const delivery of deliveries) expect(await runsOf(delivery.id)).toHaveLength(1);
+    for (const delivery of deliveries) expect((await dueOf(delivery.id)).nextAttemptAt).not.toBeNull();
     await expect(sweepStuckDeliveries({ graceSeconds: GRACE_SECONDS, batchSize: 3 })).resolves.toBe(0);
   });
 });

@@ -27,12 +27,22 @@ const utcTypes = {
 
 export type SqlRunner = Pick<pg.Pool, "query"> | pg.PoolClient;
 
+/**
+ * `name` makes it a prepared statement, parsed and planned once per connection: for the
+ * delivery path's big statements, planning each call cost more than running it.
+ */
 export async function sql<Row extends object = Record<string, unknown>>(
   runner: SqlRunner,
   text: string,
   values: unknown[] = [],
+  { name }: { name?: string } = {},
 ): Promise<{ rows: Row[]; rowCount: number }> {
-  const result = await runner.query<Row & pg.QueryResultRow>({ text, values, types: utcTypes });
+  const result = await runner.query<Row & pg.QueryResultRow>({
+    text,
+    values,
+    types: utcTypes,
+    ...(name ? { name } : {}),
+  });
   return { rows: result.rows, rowCount: result.rowCount ?? 0 };
 }
 
@@ -41,8 +51,9 @@ export function sqlOn<Row extends object = Record<string, unknown>>(
   db: Database,
   text: string,
   values: unknown[] = [],
+  options: { name?: string } = {},
 ) {
-  return sql<Row>(poolOf(db), text, values);
+  return sql<Row>(poolOf(db), text, values, options);
 }
 
 /** Runs `work` in one transaction on one connection of the client's pool; rolls back if it throws. */

@@ -5,6 +5,7 @@ import pg from "pg";
 import type { Logger } from "pino";
 import type { Database } from "~/db.server";
 import { literal, numberLiteral, sqlOn, sqlScript } from "~/services/database/sql.server";
+import { DeliveryQueueWorker } from "./delivery-queue-worker.server";
 import type { EmbeddedExecutors, ExecutorOutcome } from "./embedded-executors.server";
 import { GroupCommit } from "./group-commit.server";
 import type { LoadedTask, TaskCatalog } from "./task-catalog.server";
@@ -37,7 +38,15 @@ export type EngineOptions = {
    * to run every task's own `run`.
    */
   executors?: EmbeddedExecutors;
+  /**
+   * Run the `webhook-delivery` task from the WebhookDelivery rows themselves (ADR 011) when the
+   * catalog defines it. On by default; its TaskRun queue is then not run.
+   */
+  deliveryQueue?: boolean;
 };
+
+/** The task whose runs are the delivery rows themselves on this engine (ADR 011). */
+export const ROW_QUEUED_TASK_ID = "webhook-delivery";
 
 type ClaimedRun = {
   id: string;
@@ -88,6 +97,8 @@ export class EmbeddedTaskEngine {
   private relisten: NodeJS.Timeout | undefined;
   private readonly executions = new Set<Promise<void>>();
   private executors: EmbeddedExecutors = new Map();
+  /** Sends webhook deliveries straight from their rows; undefined when the catalog has no webhook-delivery task. */
+  readonly deliveries: DeliveryQueueWorker | undefined;
   /** Successful runs are marked COMPLETED together, one statement per batch. */
   private readonly completions = new GroupCommit<string, void>((ids) => this.completeRuns(ids));
 
@@ -101,8 +112,22 @@ export class EmbeddedTaskEngine {
     this.claimBatchSize = options.claimBatchSize ?? 100;
     this.shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
 
+    const deliveryTask = options.deliveryQueue === false ? undefined : catalog.get(ROW_QUEUED_TASK_ID);
+    this.deliveries = deliveryTask
+      ? new DeliveryQueueWorker({
+          db: options.db,
+          logger: options.logger,
+          workerId: this.workerId,
+          limit: deliveryTask.concurrencyLimit,
+          perTarget: deliveryTask.concurrencyPerKey ?? deliveryTask.concurrencyLimit,
+          pollIntervalMs: this.pollIntervalMs,
+          shutdownGraceMs: this.shutdownGraceMs,
+        })
+      : undefined;
+
     const byQueue = new Map<string, QueueState>();
     for (const task of catalog.values()) {
+      if (task === deliveryTask) continue;
       const queue: QueueState = byQueue.get(task.queueName) ?? {
         name: task.queueName,
         limit: task.concurrencyLimit,
@@ -128,8 +153,15 @@ export class EmbeddedTaskEngine {
     await this.listen();
     this.heartbeat = setInterval(() => void this.extendLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.loops = this.queues.map((queue) => this.runQueue(queue));
+    this.deliveries?.start();
     this.options.logger.info(
-      { workerId: this.workerId, queues: this.queues.map((q) => `${q.name} (${q.limit})`) },
+      {
+        workerId: this.workerId,
+        queues: this.queues.map((q) => `${q.name} (${q.limit})`),
+        deliveries: this.deliveries
+          ? `from WebhookDelivery (${this.deliveries.state().limit}, ${this.deliveries.state().perTarget} per target)`
+          : undefined,
+      },
       "Embedded task engine started",
     );
   }
@@ -138,7 +170,7 @@ export class EmbeddedTaskEngine {
     if (!this.running) return;
     this.running = false;
     this.wakeAll();
-    await Promise.all(this.loops);
+    await Promise.all([...this.loops, this.deliveries?.stop()]);
     const graceful = Promise.all([...this.executions]);
     const timedOut = await Promise.race([
       graceful.then(() => false),
@@ -208,6 +240,7 @@ export class EmbeddedTaskEngine {
 
   private wakeAll(): void {
     for (const queue of this.queues) queue.wake();
+    this.deliveries?.wake();
   }
 
   /** A notification's payload names the tasks with new runs (see wakePayload); none means all. */
@@ -215,6 +248,7 @@ export class EmbeddedTaskEngine {
     if (!payload) return this.wakeAll();
     const taskIds = payload.split(",");
     for (const queue of this.queues) if (queue.taskIds.some((id) => taskIds.includes(id))) queue.wake();
+    if (taskIds.includes(ROW_QUEUED_TASK_ID)) this.deliveries?.wake();
   }
 
   private sleep(queue: QueueState, ms: number): Promise<void> {

@@ -27,27 +27,12 @@ async function fanOutGrouped(payload: unknown): Promise<ExecutorOutcome> {
 /**
  * Tasks that, on the embedded engine only, run through an implementation that shares its
  * database round trips with the other runs in flight (group commit) instead of the task's
- * own `run`. Same rows, same attempt log, same outcomes; Trigger.dev runs the task files.
+ * own `run`. Same rows, same outcomes; Trigger.dev runs the task files. (`webhook-delivery` has no
+ * runs at all on this engine: its deliveries are claimed from their own rows, ADR 011.)
  */
 export function defaultEmbeddedExecutors(): EmbeddedExecutors {
   return new Map<string, EmbeddedExecutor>([
     ["oauth-integration-webhook-delivery", fanOutGrouped],
     ["webhook-event-fanout", fanOutGrouped],
-    [
-      "webhook-delivery",
-      async (payload) => {
-        const { attemptWebhookDeliveryGrouped } = await import("~/services/webhooks/grouped-delivery.server");
-        const result = await attemptWebhookDeliveryGrouped((payload as { deliveryId: string }).deliveryId);
-        // As trigger/webhook-delivery.ts: a retry is thrown with the delivery's own time, a failure aborts.
-        if (result.outcome === "retry")
-          return {
-            kind: "retry",
-            retryAt: result.retryAt,
-            reason: `Delivery will be retried at ${result.retryAt.toISOString()}`,
-          };
-        if (result.outcome === "failed") return { kind: "abort", reason: result.reason };
-        return { kind: "completed" };
-      },
-    ],
   ]);
 }

@@ -13,9 +13,9 @@ import {
   attemptSummary,
   attemptVerdict,
   deliveryRequest,
+  endpointTarget,
   interruptedAttempt,
   oauthAppTarget,
-  signingSecretsInUse,
   type AttemptTarget,
   type ClaimedAttempt as ClaimedDelivery,
   type DeliveryAttemptResult,
@@ -84,31 +84,18 @@ async function loadEndpointTarget(db: Database, endpointId: string): Promise<Tar
   return {
     kind: "endpoint",
     id: endpoint.id,
-    url: endpoint.url,
-    disabledReason: endpoint.disabledAt
-      ? `The endpoint is disabled: ${endpoint.disabledReason ?? "no reason recorded"}`
-      : !endpoint.enabled
-        ? "The endpoint was switched off by its owner."
-        : null,
-    secrets: signingSecretsInUse(
-      {
-        current: endpoint.secret,
-        previous: endpoint.previousSecret,
-        previousExpiresAt: endpoint.previousSecretExpiresAt,
-      },
-      new Date(),
-    ).map((secret) => decryptAtRest(secret)),
-    timeoutMs: endpoint.timeoutMs,
-    retryBaseDelayMs: endpoint.retryBaseDelayMs,
-    failingSince: endpoint.failingSince,
-    customHeaders: parseStoredCustomHeaders(openCustomHeaders(endpoint.customHeaders)),
+    ...endpointTarget(endpoint, {
+      now: new Date(),
+      decrypt: decryptAtRest,
+      customHeaders: parseStoredCustomHeaders(openCustomHeaders(endpoint.customHeaders)),
+    }),
     paused: endpoint.pausedAt !== null,
     rateLimitPerMinute: endpoint.rateLimitPerMinute,
   };
 }
 
 /** Stored headers were validated on the way in; anything odd found now is dropped, never sent. */
-function parseStoredCustomHeaders(stored: Record<string, string>): Record<string, string> {
+export function parseStoredCustomHeaders(stored: Record<string, string>): Record<string, string> {
   const parsed = CustomHeadersSchema.safeParse(stored);
   if (!parsed.success) {
     logger.warn(
@@ -172,7 +159,9 @@ export async function attemptWebhookDelivery(
     WITH previous AS (SELECT id, status, "lockedUntil" FROM "WebhookDelivery" WHERE id = ${deliveryId} FOR UPDATE)
     UPDATE "WebhookDelivery" AS d
     SET status = 'SENDING', "attemptCount" = d."attemptCount" + 1,
-        "lockedUntil" = now() + make_interval(secs => ${leaseSeconds}), "updatedAt" = now()
+        "lockedUntil" = now() + make_interval(secs => ${leaseSeconds}), "updatedAt" = now(),
+        -- A held delivery (a test send's) becomes due, so the delivery queue takes it over if this process dies.
+        "nextAttemptAt" = COALESCE(d."nextAttemptAt", now())
     FROM previous
     WHERE d.id = previous.id
       AND (previous.status IN ('PENDING', 'RETRYING')
@@ -250,7 +239,7 @@ export async function attemptWebhookDelivery(
 
 /**
  * The part of an attempt between its claim and its record, the same on both paths (the
- * batched one in grouped-delivery.server.ts records differently): signs the stored body,
+ * embedded engine's delivery queue, delivery-queue.server.ts, claims and records differently): signs the stored body,
  * POSTs it unless the delivery is blocked, and judges the outcome.
  */
 export async function sendClaimedAttempt(

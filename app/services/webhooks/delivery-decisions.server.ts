@@ -6,8 +6,8 @@ import type { SendResult } from "./http-sender.server";
 
 /**
  * The decisions of one delivery attempt that need neither the database nor the network.
- * attemptWebhookDelivery (deliver-webhook.server.ts) and its batched path for OAuth apps
- * (grouped-delivery.server.ts) both make them here, so a rule changed for one path holds for
+ * attemptWebhookDelivery (deliver-webhook.server.ts, the Trigger.dev path, test sends) and the
+ * embedded engine's delivery queue (delivery-queue.server.ts) both make them here, so a rule changed for one path holds for
  * the other. Clocks, settings and decryption are inputs, so each rule can be tested with
  * fixed values.
  */
@@ -106,6 +106,59 @@ export function oauthAppTarget(
     retryBaseDelayMs: app.webhookRetryBaseDelayMs,
     failingSince: app.webhookFailingSince,
     customHeaders: {},
+  };
+}
+
+/** The endpoint's columns an attempt needs, read by either path's query. */
+export type EndpointWebhookColumns = {
+  url: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  enabled: boolean;
+  disabledAt: Date | null;
+  disabledReason: string | null;
+  failingSince: Date | null;
+  timeoutMs: number;
+  retryBaseDelayMs: number | null;
+};
+
+/** Why nothing may be sent to this endpoint, or null when it may receive. */
+export function endpointBlockedReason(
+  endpoint: Pick<EndpointWebhookColumns, "enabled" | "disabledAt" | "disabledReason">,
+) {
+  if (endpoint.disabledAt) return `The endpoint is disabled: ${endpoint.disabledReason ?? "no reason recorded"}`;
+  if (!endpoint.enabled) return "The endpoint was switched off by its owner.";
+  return null;
+}
+
+/**
+ * An endpoint as an attempt's target. Its custom headers come opened and checked (they are
+ * encrypted at rest: each path opens them its own way). A secret that cannot be decrypted throws.
+ */
+export function endpointTarget(
+  endpoint: EndpointWebhookColumns,
+  {
+    now,
+    decrypt,
+    customHeaders,
+  }: { now: Date; decrypt: (ciphertext: string) => string; customHeaders: Record<string, string> },
+): AttemptTarget {
+  return {
+    url: endpoint.url,
+    disabledReason: endpointBlockedReason(endpoint),
+    secrets: signingSecretsInUse(
+      {
+        current: endpoint.secret,
+        previous: endpoint.previousSecret,
+        previousExpiresAt: endpoint.previousSecretExpiresAt,
+      },
+      now,
+    ).map((secret) => decrypt(secret)),
+    timeoutMs: endpoint.timeoutMs,
+    retryBaseDelayMs: endpoint.retryBaseDelayMs,
+    failingSince: endpoint.failingSince,
+    customHeaders,
   };
 }
 

@@ -12,6 +12,7 @@ import { logger } from "~/logger.server";
 import { ServiceError } from "~/services/service-error.server";
 import { triggerTasks, usesTriggerDev, type TriggerOptions } from "~/services/jobs.server";
 import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
+import { scheduleDeliveries } from "./delivery-queue.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
 
 export const WEBHOOK_DELIVERY_TASK_ID = "webhook-delivery";
@@ -116,7 +117,7 @@ export async function fanOutEvents(
   if (events.length > 0) {
     const eventIdsFound = events.map((event) => event.id);
     if (usesTriggerDev) await triggerDeliveryRuns(await createDeliveries(db, eventIdsFound, perEvent.flat()));
-    else await createDeliveriesWithRuns(db, eventIdsFound, perEvent.flat());
+    else await createDeliveriesAndWake(db, eventIdsFound, perEvent.flat());
   }
   const recipients = new Map(events.map((event, i) => [event.id, perEvent[i]!.length]));
   for (const event of events) {
@@ -141,6 +142,16 @@ type OpenDelivery = { id: string; oauthClientId: string | null; endpointId: stri
  * and selects every delivery of the events still waiting to be sent, new or not: a fan-out
  * that ran before but died before queueing its runs queues them now.
  */
+const INSERT_DELIVERIES_SQL = `
+  inserted AS (
+    INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "endpointId", "eventType", url, body,
+      "maxAttempts", "updatedAt")
+    SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+      $8::int[])
+    ON CONFLICT DO NOTHING
+    RETURNING id
+  )`;
+
 const OPEN_DELIVERIES_SQL = `
   inserted AS (
     INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "endpointId", "eventType", url, body,
@@ -182,23 +193,17 @@ async function createDeliveries(db: Database, eventIds: string[], deliveries: Ne
 }
 
 /**
- * The deliveries and, in the same statement, the embedded engine's runs for the open ones,
- * exactly as triggerDeliveryRuns queues them (task, payload, key `delivery:<id>`, the target
- * as concurrency key), and the notification that wakes the delivery queue: one round trip and
- * one commit fewer between an event and its first attempt.
+ * The deliveries and, in the same statement, the notification that wakes the embedded engine's
+ * delivery queue: on that engine the delivery row is its own queue entry (ADR 011), so a new
+ * delivery is claimable the moment this commits, and an open one of an earlier, interrupted
+ * fan-out already is.
  */
-async function createDeliveriesWithRuns(db: Database, eventIds: string[], deliveries: NewDelivery[]): Promise<void> {
+async function createDeliveriesAndWake(db: Database, eventIds: string[], deliveries: NewDelivery[]): Promise<void> {
   await sqlOn(
     db,
-    `WITH ${OPEN_DELIVERIES_SQL}, runs AS (
-       INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "concurrencyKey", "runAt", "updatedAt")
-       SELECT gen_random_uuid()::text, $10, jsonb_build_object('deliveryId', id), 'delivery:' || id,
-         COALESCE("oauthClientId", "endpointId"), now(), now()
-       FROM open
-       ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING
-     )
-     SELECT pg_notify($11, $10) FROM open HAVING count(*) > 0`,
-    [...deliveryColumns(eventIds, deliveries), WEBHOOK_DELIVERY_TASK_ID, TASK_RUN_CHANNEL],
+    `WITH ${INSERT_DELIVERIES_SQL}
+     SELECT pg_notify($9, $10) FROM inserted HAVING count(*) > 0`,
+    [...deliveryColumns(eventIds, deliveries).slice(0, 8), TASK_RUN_CHANNEL, WEBHOOK_DELIVERY_TASK_ID],
   );
 }
 
@@ -206,14 +211,18 @@ async function createDeliveriesWithRuns(db: Database, eventIds: string[], delive
 export const fanOutIntegrationEvent = fanOutEvent;
 
 /**
- * One run per delivery, deduplicated by `key` (default: the delivery itself). Runs for one
- * target share a concurrency key, so a slow receiver holds its own slots, not everyone's.
+ * Trigger.dev: one run per delivery, deduplicated by `key` (default: the delivery itself). Runs
+ * for one target share a concurrency key, so a slow receiver holds its own slots, not everyone's.
+ * Embedded engine: the deliveries (already open) fall due after their delay, and the delivery
+ * queue is woken; `key` has nothing to deduplicate there, as a delivery is claimed by its row.
  */
 export function triggerDeliveryRuns(
   deliveries: { id: string; oauthClientId: string | null; endpointId: string | null; delayMs?: number }[],
   key: (deliveryId: string) => string = (id) => `delivery:${id}`,
   options: TriggerOptions = {},
 ): Promise<void> {
+  // The embedded engine has no run to create: the open delivery is the queue entry, made due.
+  if (!usesTriggerDev) return scheduleDeliveries(prisma, deliveries);
   return triggerTasks<typeof webhookDeliveryTask>(
     WEBHOOK_DELIVERY_TASK_ID,
     deliveries.map((delivery) => ({

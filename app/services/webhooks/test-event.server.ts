@@ -64,6 +64,8 @@ export async function sendTestEvent(
         url: endpoint.url,
         body: serializeEndpointEnvelope({ event, endpoint }),
         maxAttempts: endpoint.maxRetries + 1,
+        // Held: this request makes the first attempt itself, and the delivery queue must not race it.
+        nextAttemptAt: null,
       },
     });
     return eventId;
