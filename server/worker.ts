@@ -5,7 +5,8 @@ export type RunningWorker = { stop(): Promise<void> };
 
 /**
  * The embedded job engine and the deletion of old finished runs, for deployments without
- * Trigger.dev; the outbox sweeper and the stuck-delivery sweeper, in both modes.
+ * Trigger.dev; the outbox sweeper, the stuck-delivery sweeper and the delivery log's retention,
+ * in both modes.
  * Runs inside every `npm start` process unless WORKER_ENABLED=false (a process that only serves
  * HTTP); several processes can share one PostgreSQL.
  */
@@ -26,8 +27,13 @@ export async function startWorker(env: Env): Promise<RunningWorker> {
     env.INTEGRATION_HEALTH_CHECK_INTERVAL_MINUTES > 0
       ? startIntegrationHealthScheduler({ intervalMs: env.INTEGRATION_HEALTH_CHECK_INTERVAL_MINUTES * 60_000 })
       : async () => undefined;
+  const { startDeliveryRetention } = await import("../app/services/webhooks/delivery-retention.server.ts");
+  const stopDeliveryRetention =
+    env.DELIVERY_RETENTION_DAYS > 0
+      ? startDeliveryRetention({ retentionDays: env.DELIVERY_RETENTION_DAYS, intervalMs: 60 * 60_000 })
+      : async () => undefined;
   const stopSweeper = async () => {
-    await Promise.all([stopOutboxSweeper(), stopDeliverySweeper(), stopHealthScheduler()]);
+    await Promise.all([stopOutboxSweeper(), stopDeliverySweeper(), stopHealthScheduler(), stopDeliveryRetention()]);
   };
 
   if (env.TRIGGER_SECRET_KEY) {

@@ -83,6 +83,8 @@ export const EnvSchema = z
       .default(300),
     /** Finished embedded-engine runs older than this many days are deleted, hourly (0: kept forever). */
     TASK_RUN_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+    /** Finished deliveries (with their attempts) and their events older than this many days are deleted, hourly (0: kept forever). */
+    DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     /** How often every connected integration's credentials are checked with its provider (0: never). */
     INTEGRATION_HEALTH_CHECK_INTERVAL_MINUTES: z.coerce
       .number()
