@@ -10,7 +10,16 @@
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
@@ -18,7 +27,7 @@ import { buildSignatureHeaders } from "../app/lib/webhooks/signing.ts";
 import { generateWebhookSecret } from "../app/lib/webhooks/secrets.ts";
 
 const knob = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? "a,b,c,d,e").split(",").map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? "a,b,c,d,e,f").split(",").map((s) => s.trim()));
 const EVENTS = knob("BENCH_EVENTS", 2000);
 const APPS = knob("BENCH_APPS", 10);
 const USERS = Math.max(1, Math.round(EVENTS / 10));
@@ -35,6 +44,11 @@ const PG_STATS = process.env.BENCH_PG_STATS === "1";
 /** BENCH_AUTO_EXPLAIN=<ms>: PostgreSQL logs the plan (with ANALYZE and BUFFERS) of every statement slower than that. */
 const AUTO_EXPLAIN_MS = process.env.BENCH_AUTO_EXPLAIN ? Number(process.env.BENCH_AUTO_EXPLAIN) : undefined;
 const E_EVENTS = knob("BENCH_E_EVENTS", EVENTS);
+/** (f): finished deliveries already in the table (with an attempt each) before (a) runs again. */
+const HISTORY_DELIVERIES = knob("BENCH_HISTORY_DELIVERIES", 100_000);
+/** History rows are this old, so every count of the run's own rows can leave them out. */
+const HISTORY_AGE_DAYS = 10;
+const RUN_ROWS_SINCE = () => new Date(Date.now() - 24 * 60 * 60_000);
 
 type Receiver = {
   child: ChildProcess;
@@ -128,6 +142,68 @@ function memoryMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command (which may contain spaces), from field 3 on: utime is 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** Every PostgreSQL server process on the machine (the bench's is the only one it runs). */
+function postgresPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "postgres") pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Where the machine's CPU went during a scenario: Echo, PostgreSQL, the receiver and the bench
+ * process (the producers). PostgreSQL's backends come and go, so each is read at the start and
+ * at the end; one that exited meanwhile is missed (connections are pooled, so few do).
+ */
+function cpuMeter(echoPids: () => number[], receiverPid: number) {
+  const read = () => {
+    const postgres = new Map(postgresPids().map((pid) => [pid, cpuSeconds(pid)]));
+    return {
+      echo: echoPids().reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+      postgres,
+      receiver: cpuSeconds(receiverPid),
+      producers: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      at: performance.now(),
+    };
+  };
+  const start = read();
+  return () => {
+    const end = read();
+    let postgres = 0;
+    for (const [pid, used] of end.postgres) postgres += used - (start.postgres.get(pid) ?? 0);
+    const seconds = (end.at - start.at) / 1000;
+    const share = (value: number) => Number((value / seconds).toFixed(2));
+    return {
+      seconds: Number(seconds.toFixed(2)),
+      coresUsed: {
+        echo: share(end.echo - start.echo),
+        postgres: share(postgres),
+        receiver: share(end.receiver - start.receiver),
+        producers: share(end.producers - start.producers),
+      },
+    };
+  };
 }
 
 type EchoProcess = { child: ChildProcess; pid: number };
@@ -346,7 +422,9 @@ async function main() {
     // every delivery to be recorded.
     while ((await receiver.count()) < expected && Date.now() <= deadline) await sleep(100);
     for (;;) {
-      const delivered = await prisma.webhookDelivery.count({ where: { status: "SUCCESS" } });
+      const delivered = await prisma.webhookDelivery.count({
+        where: { status: "SUCCESS", createdAt: { gte: RUN_ROWS_SINCE() } },
+      });
       if (delivered >= expected || Date.now() > deadline) return delivered;
       await sleep(100);
     }
@@ -361,7 +439,7 @@ async function main() {
       SELECT d.id, e."createdAt", d."completedAt", d."createdAt" AS "queuedAt", a."startedAt" AS "sentAt"
       FROM "WebhookDelivery" d JOIN "WebhookEvent" e ON e.id = d."eventId"
       LEFT JOIN "DeliveryAttempt" a ON a."deliveryId" = d.id AND a."attemptNumber" = 1
-      WHERE d.status = 'SUCCESS'`;
+      WHERE d.status = 'SUCCESS' AND d."createdAt" >= ${RUN_ROWS_SINCE()}`;
     const sorted = (values: number[]) => values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
     const latencies = sorted(rows.map((row) => (receipts.get(row.id) ?? NaN) - row.createdAt.getTime()));
     // Where the time goes: event -> its delivery rows (outbox and fan-out), -> the first attempt's start
@@ -376,11 +454,13 @@ async function main() {
       send: stage(rows.map((row) => (receipts.get(row.id) ?? NaN) - (row.sentAt?.getTime() ?? NaN))),
     };
     const lastCompleted = Math.max(startedAt, ...rows.map((row) => row.completedAt.getTime()));
-    const attempts = await prisma.deliveryAttempt.count();
+    const attempts = await prisma.deliveryAttempt.count({ where: { startedAt: { gte: RUN_ROWS_SINCE() } } });
     const errors = await prisma.$queryRaw<{ error: string; count: number }[]>`
-      SELECT left(error, 120) AS error, count(*)::int AS count FROM "DeliveryAttempt" WHERE error IS NOT NULL
+      SELECT left(error, 120) AS error, count(*)::int AS count FROM "DeliveryAttempt" WHERE error IS NOT NULL AND "startedAt" >= ${RUN_ROWS_SINCE()}
       GROUP BY 1 ORDER BY 2 DESC LIMIT 5`;
-    const notDelivered = await prisma.webhookDelivery.count({ where: { status: { not: "SUCCESS" } } });
+    const notDelivered = await prisma.webhookDelivery.count({
+      where: { status: { not: "SUCCESS" }, createdAt: { gte: RUN_ROWS_SINCE() } },
+    });
     return {
       delivered: rows.length,
       notDelivered,
@@ -395,21 +475,61 @@ async function main() {
     };
   }
 
-  async function withEcho<T>(processes: number, body: (pids: number[]) => Promise<T>): Promise<T & { peakMb: number }> {
+  async function withEcho<T>(
+    processes: number,
+    body: (pids: number[]) => Promise<T>,
+  ): Promise<T & { peakMb: number; cpu: ReturnType<ReturnType<typeof cpuMeter>> }> {
     const echoes: EchoProcess[] = [];
     try {
       for (let i = 0; i < processes; i++) echoes.push(await startEcho(echoEnv));
+      const meter = cpuMeter(() => echoes.map((echo) => echo.pid), receiver.child.pid!);
       const result = await body(echoes.map((echo) => echo.pid));
-      return { ...result, peakMb: Math.max(...echoes.map((echo) => memoryMb(echo.pid, "VmHWM"))) };
+      const cpu = meter();
+      return { ...result, cpu, peakMb: Math.max(...echoes.map((echo) => memoryMb(echo.pid, "VmHWM"))) };
     } finally {
       for (const echo of echoes) await stopEcho(echo);
     }
   }
 
-  /** (a), (d) and (e): EVENTS × APPS deliveries as fast as the producers go. */
-  async function burst(processes: number, hanging = 0, events = EVENTS) {
+  /**
+   * `count` finished deliveries HISTORY_AGE_DAYS old, one attempt each, spread over the fixture's
+   * apps and users as a month of real traffic would be, then VACUUM ANALYZE as autovacuum would have.
+   */
+  async function seedHistory(count: number) {
+    const events = Math.ceil(count / APPS);
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt", "dispatchedAt")
+       SELECT 'history-event-' || g, 'integration.connected', u.id, 'bench-history', '{"history": true}'::jsonb, t, t
+       FROM generate_series(1, $1::int) g
+       CROSS JOIN LATERAL (SELECT now() - make_interval(days => $2::int) + g * interval '10 ms' AS t) times
+       JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n, count(*) OVER () AS total FROM "User" WHERE email LIKE 'bench-%@example.com' AND email <> 'bench-owner@example.com') u
+         ON u.n = g % u.total`,
+      events,
+      HISTORY_AGE_DAYS,
+    );
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "eventType", url, body, status, "attemptCount",
+                                      "maxAttempts", "nextAttemptAt", "lastStatusCode", "createdAt", "updatedAt", "completedAt")
+       SELECT 'history-delivery-' || e.id || '-' || c.id, e.id, c.id, e.type, c."webhookUrl", repeat('x', 400), 'SUCCESS', 1,
+              8, NULL, 200, e."createdAt", e."createdAt" + interval '20 ms', e."createdAt" + interval '20 ms'
+       FROM "WebhookEvent" e CROSS JOIN "OAuthClient" c WHERE e.source = 'bench-history'
+       LIMIT $1::int`,
+      count,
+    );
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO "DeliveryAttempt" (id, "deliveryId", "attemptNumber", "startedAt", "durationMs", "requestUrl",
+                                      "requestHeaders", "responseStatus", "responseBody")
+       SELECT 'history-attempt-' || d.id, d.id, 1, d."createdAt", 12, d.url, '{"content-type": "application/json"}'::jsonb, 200, 'ok'
+       FROM "WebhookDelivery" d WHERE d.id LIKE 'history-delivery-%'`,
+    );
+    await prisma.$executeRawUnsafe(`VACUUM ANALYZE`);
+  }
+
+  /** (a), (d), (e) and (f): EVENTS × APPS deliveries as fast as the producers go. */
+  async function burst(processes: number, hanging = 0, events = EVENTS, history = 0) {
     await freshData();
     const data = await fixture({ apps: APPS, users: USERS, hanging });
+    if (history > 0) await seedHistory(history);
     const expected = events * (APPS - hanging);
     return withEcho(processes, async () => {
       const startedAt = Date.now();
@@ -447,6 +567,13 @@ async function main() {
     };
     console.table({ [name]: rows[name] });
     if ("errors" in r) console.log(`${name} attempt errors:`, JSON.stringify(r.errors));
+    if ("cpu" in r) {
+      const { seconds, coresUsed } = r.cpu as { seconds: number; coresUsed: Record<string, number> };
+      console.log(
+        `${name} cores used over ${seconds} s: Echo ${coresUsed.echo}, PostgreSQL ${coresUsed.postgres}, ` +
+          `receiver ${coresUsed.receiver}, producers (bench) ${coresUsed.producers} of ${os.cpus().length}`,
+      );
+    }
     if ("stagesMs" in r) {
       const stages = r.stagesMs as Record<string, { p50: number; p99: number }>;
       console.log(
@@ -522,6 +649,15 @@ async function main() {
     }
   }
 
+  if (SCENARIOS.has("f")) {
+    console.log(`(f) (a) with ${HISTORY_DELIVERIES} finished deliveries already in the table…`);
+    const f = await burst(1, 0, EVENTS, HISTORY_DELIVERIES);
+    results.f = { ...f, historyDeliveries: HISTORY_DELIVERIES };
+    await row("(f) with history", f);
+    const a = results.a as { perSecond: number } | undefined;
+    if (a) console.log(`(f) / (a): ${(f.perSecond / a.perSecond).toFixed(3)} (target ≥ 0.9)`);
+  }
+
   const result = {
     machine: {
       cpus: os.cpus().length,
@@ -541,6 +677,7 @@ async function main() {
       HANG_FRACTION,
       HANG_TIMEOUT_MS,
       WORKERS,
+      HISTORY_DELIVERIES,
     },
     direct,
     results,
