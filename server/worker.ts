@@ -5,8 +5,8 @@ export type RunningWorker = { stop(): Promise<void> };
 
 /**
  * The embedded job engine and the deletion of old finished runs, for deployments without
- * Trigger.dev; the outbox sweeper, the stuck-delivery sweeper and the delivery log's retention,
- * in both modes.
+ * Trigger.dev; the outbox sweeper, the stuck-delivery sweeper, the delivery log's retention and
+ * the deletion of expired idempotency keys, in both modes.
  * Runs inside every `npm start` process unless WORKER_ENABLED=false (a process that only serves
  * HTTP); several processes can share one PostgreSQL.
  */
@@ -32,8 +32,17 @@ export async function startWorker(env: Env): Promise<RunningWorker> {
     env.DELIVERY_RETENTION_DAYS > 0
       ? startDeliveryRetention({ retentionDays: env.DELIVERY_RETENTION_DAYS, intervalMs: 60 * 60_000 })
       : async () => undefined;
+  const { startIdempotencyKeyCleanup } = await import("../app/services/webhooks/publish.server.ts");
+  // Expired keys are never honoured; this only keeps the table from growing.
+  const stopKeyCleanup = startIdempotencyKeyCleanup({ intervalMs: 60 * 60_000 });
   const stopSweeper = async () => {
-    await Promise.all([stopOutboxSweeper(), stopDeliverySweeper(), stopHealthScheduler(), stopDeliveryRetention()]);
+    await Promise.all([
+      stopOutboxSweeper(),
+      stopDeliverySweeper(),
+      stopHealthScheduler(),
+      stopDeliveryRetention(),
+      stopKeyCleanup(),
+    ]);
   };
 
   if (env.TRIGGER_SECRET_KEY) {

@@ -7,6 +7,7 @@ const NAV: { to: string; label: string; end?: boolean }[] = [
   // The delivery log; its own deliveries pages stay under it, the endpoints have their own entry.
   { to: "/webhooks", label: "Webhooks", end: true },
   { to: "/webhooks/endpoints", label: "Endpoints" },
+  { to: "/event-types", label: "Event types" },
   { to: "/developers/apps", label: "OAuth apps" },
   { to: "/settings/connected-apps", label: "Connected apps" },
   { to: "/settings/api-keys", label: "API keys" },

@@ -117,6 +117,12 @@ function HeaderRows({ initial, error }: { initial: HeaderRow[]; error?: string }
   );
 }
 
+const EVENT_GROUPS = [
+  { kind: "custom", title: "Your product's events" },
+  { kind: "built-in", title: "Echo's events" },
+  { kind: "operational", title: "Operational events (about your endpoints)" },
+] as const;
+
 /** The endpoint form, shared by "new" and "edit"; errors beside each field. */
 export function EndpointForm({
   values,
@@ -127,7 +133,7 @@ export function EndpointForm({
 }: {
   values: EndpointFormValues;
   errors: Errors;
-  catalog: { type: string; description: string }[];
+  catalog: { type: string; description: string; kind: "built-in" | "operational" | "custom"; archived: boolean }[];
   withSecret: boolean;
   submitLabel: string;
 }) {
@@ -187,21 +193,35 @@ export function EndpointForm({
       ) : null}
       <fieldset>
         <legend className="text-sm font-medium text-slate-700">Events</legend>
-        <p className="text-xs text-slate-500">None checked: all events, including types added later.</p>
-        {catalog.map((entry) => (
-          <label key={entry.type} className="mt-1 flex items-start gap-2 text-sm">
-            <input
-              type="checkbox"
-              name="eventTypes"
-              value={entry.type}
-              defaultChecked={values.eventTypes.includes(entry.type)}
-              className="mt-1"
-            />
-            <span>
-              <code>{entry.type}</code> <span className="text-slate-500">— {entry.description}</span>
-            </span>
-          </label>
-        ))}
+        <p className="text-xs text-slate-500">
+          None checked: every event type, including types added later, except the operational ones, which an endpoint
+          receives only when they are checked.
+        </p>
+        {EVENT_GROUPS.map(({ kind, title }) => {
+          const entries = catalog.filter((entry) => entry.kind === kind);
+          if (entries.length === 0) return null;
+          return (
+            <div key={kind} className="mt-2" data-testid={`event-group-${kind}`}>
+              <p className="text-xs font-medium uppercase tracking-wide text-slate-500">{title}</p>
+              {entries.map((entry) => (
+                <label key={entry.type} className="mt-1 flex items-start gap-2 text-sm">
+                  <input
+                    type="checkbox"
+                    name="eventTypes"
+                    value={entry.type}
+                    defaultChecked={values.eventTypes.includes(entry.type)}
+                    className="mt-1"
+                  />
+                  <span>
+                    <code>{entry.type}</code>
+                    {entry.archived ? <span className="text-amber-700"> (archived)</span> : null}{" "}
+                    <span className="text-slate-500">— {entry.description}</span>
+                  </span>
+                </label>
+              ))}
+            </div>
+          );
+        })}
         <FieldError id="event-types-error" message={errors.eventTypes} />
       </fieldset>
       <label className="flex items-center gap-2 text-sm font-medium text-slate-700">

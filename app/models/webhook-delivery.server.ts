@@ -1,4 +1,5 @@
 import type { Database } from "~/db.server";
+import { OPERATIONAL_EVENT_TYPES } from "~/lib/events/catalog";
 import { sqlOn } from "~/services/database/sql.server";
 
 /*
@@ -41,9 +42,10 @@ export type EndpointRecipient = {
 
 /**
  * The endpoints that receive each (user, event type): the user's own, enabled, not disabled
- * by Echo, subscribed to the type (an empty list means every type). An endpoint an OAuth
- * app registered for the user receives only while the user's grant to that app lasts.
- * Paused endpoints are included: their deliveries wait until they are resumed.
+ * by Echo, subscribed to the type (an empty list means every type but the operational ones,
+ * which go only to endpoints that name them, and never to an endpoint an OAuth app registered).
+ * An endpoint an OAuth app registered for the user receives only while the user's grant to
+ * that app lasts. Paused endpoints are included: their deliveries wait until they are resumed.
  */
 export async function findEndpointRecipients(
   db: Database,
@@ -52,15 +54,17 @@ export async function findEndpointRecipients(
   const { rows } = await sqlOn<EndpointRecipient>(
     db,
     `SELECT k."userId", k."eventType", e.id, e.name, e.url, e."maxRetries"
-     FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t("userId", "eventType")) k
+     FROM (SELECT DISTINCT *, "eventType" = ANY($3::text[]) AS operational
+           FROM unnest($1::text[], $2::text[]) AS t("userId", "eventType")) k
      JOIN "WebhookEndpoint" e ON e."ownerId" = k."userId"
      WHERE e.enabled AND e."disabledAt" IS NULL
-       AND (cardinality(e."eventTypes") = 0 OR k."eventType" = ANY(e."eventTypes"))
+       AND (k."eventType" = ANY(e."eventTypes") OR (cardinality(e."eventTypes") = 0 AND NOT k.operational))
+       AND (NOT k.operational OR e."oauthClientId" IS NULL)
        AND (e."oauthClientId" IS NULL OR EXISTS (
          SELECT 1 FROM "OAuthClient" c JOIN "OAuthIntegrationGrant" g ON g."clientId" = c.id
          WHERE c.id = e."oauthClientId" AND c."deletedAt" IS NULL AND g."userId" = k."userId" AND g."isActive"))
      ORDER BY k."userId", k."eventType", e.id`,
-    [wanted.map((w) => w.userId), wanted.map((w) => w.eventType)],
+    [wanted.map((w) => w.userId), wanted.map((w) => w.eventType), OPERATIONAL_EVENT_TYPES],
   );
   return groupBy(rows, (row) => endpointRecipientKey(row));
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Database } from "~/db.server";
-import { EVENT_TYPES } from "~/lib/events/catalog";
 import { DeliveryListFiltersSchema, listDeliveries } from "~/services/webhooks/delivery-log.server";
+import { listEventCatalog } from "~/services/webhooks/event-types.server";
 
 const filter = DeliveryListFiltersSchema.shape;
 
@@ -22,7 +22,7 @@ const PAGE_SIZE = 50;
  * time, with what the filters offer and the warnings about targets Echo disabled.
  */
 export async function presentWebhookDeliveryList(db: Database, ownerId: string, query: DeliveryListQuery) {
-  const [page, endpoints, apps] = await Promise.all([
+  const [page, endpoints, apps, catalog] = await Promise.all([
     listDeliveries({ userId: ownerId }, { ...query, limit: PAGE_SIZE }, db),
     db.webhookEndpoint.findMany({
       where: { ownerId },
@@ -34,6 +34,7 @@ export async function presentWebhookDeliveryList(db: Database, ownerId: string, 
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       select: { id: true, name: true, webhookDisabledAt: true, webhookDisabledReason: true },
     }),
+    listEventCatalog({ includeArchived: true }, db),
   ]);
   return {
     deliveries: page.deliveries.map((row) => ({
@@ -53,7 +54,7 @@ export async function presentWebhookDeliveryList(db: Database, ownerId: string, 
     })),
     nextCursor: page.nextCursor,
     filterOptions: {
-      eventTypes: EVENT_TYPES,
+      eventTypes: catalog.map((entry) => entry.type),
       endpoints: endpoints.map(({ id, name }) => ({ id, name })),
       apps: apps.map(({ id, name }) => ({ id, name })),
     },

@@ -4,7 +4,6 @@ import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
 import { EndpointForm } from "~/components/endpoint-form";
 import { prisma } from "~/db.server";
-import { EVENT_CATALOG, EVENT_TYPES } from "~/lib/events/catalog";
 import {
   endpointFormErrors,
   endpointInputFrom,
@@ -16,6 +15,7 @@ import {
 } from "~/lib/webhooks/endpoint-form";
 import { getEndpoint } from "~/models/webhook-endpoint.server";
 import { requireValidCsrf } from "~/services/auth/csrf.server";
+import { subscribableEventTypes } from "~/services/webhooks/event-types.server";
 import { requireUser } from "~/services/auth/session.server";
 import { attemptService } from "~/services/service-result.server";
 import { openCustomHeaders } from "~/services/webhooks/custom-headers.server";
@@ -49,7 +49,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     user,
     endpoint: { id: endpoint.id, name: endpoint.name, disabled: Boolean(endpoint.disabledAt) },
     values,
-    catalog: EVENT_TYPES.map((type) => ({ type, description: EVENT_CATALOG[type].description })),
+    // Operational events go to the owner's own endpoints only, never to one an OAuth app registered.
+    catalog: (await subscribableEventTypes({ keep: endpoint.eventTypes })).filter(
+      (entry) => !endpoint.oauthClientId || entry.kind !== "operational",
+    ),
   };
 }
 

@@ -4,7 +4,6 @@ import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
 import { EndpointForm } from "~/components/endpoint-form";
 import { prisma } from "~/db.server";
-import { EVENT_CATALOG, EVENT_TYPES } from "~/lib/events/catalog";
 import {
   endpointFormErrors,
   endpointInputFrom,
@@ -15,6 +14,7 @@ import {
 } from "~/lib/webhooks/endpoint-form";
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "~/lib/webhooks/retry-policy";
 import { requireValidCsrf } from "~/services/auth/csrf.server";
+import { subscribableEventTypes } from "~/services/webhooks/event-types.server";
 import { requireUser } from "~/services/auth/session.server";
 import { attemptService } from "~/services/service-result.server";
 import { EndpointCreateSchema, MAX_ENDPOINTS_PER_USER, createEndpoint } from "~/services/webhooks/endpoints.server";
@@ -40,7 +40,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return {
     user,
     atLimit: count >= MAX_ENDPOINTS_PER_USER,
-    catalog: EVENT_TYPES.map((type) => ({ type, description: EVENT_CATALOG[type].description })),
+    catalog: await subscribableEventTypes(),
   };
 }
 

@@ -1,6 +1,13 @@
-import { ServiceError } from "./service-error.server";
+import { ServiceError, type FieldIssue } from "./service-error.server";
 
-export type ServiceFailure = { ok: false; status: ServiceError["status"]; message: string; field?: string };
+export type ServiceFailure = {
+  ok: false;
+  status: ServiceError["status"];
+  message: string;
+  field?: string;
+  /** Every refused field, when the service named several. */
+  issues?: FieldIssue[];
+};
 
 /**
  * Runs a service call for a form action: a ServiceError becomes a value the page shows
@@ -13,6 +20,6 @@ export async function attemptService<T>(call: () => Promise<T>): Promise<{ ok: t
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;
     if (error.status === 404) throw new Response(error.message, { status: 404 });
-    return { ok: false, status: error.status, message: error.message, field: error.field };
+    return { ok: false, status: error.status, message: error.message, field: error.field, issues: error.issues };
   }
 }

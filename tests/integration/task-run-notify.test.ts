@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import { TASK_RUN_CHANNEL, enqueueTaskRuns } from "~/services/jobs/task-runs.server";
 import { dispatchPendingEvents } from "~/services/webhooks/outbox-dispatcher.server";
-import { recordEvent } from "~/services/webhooks/events.server";
+import { publishEvent } from "~/services/webhooks/publish.server";
 import { fanOutEvent } from "~/services/webhooks/integration-fanout.server";
 import {
   connectIntegration,
@@ -49,12 +49,12 @@ describe("task run notifications", () => {
     const user = await createUser(prisma);
     const source = `notify-test:${user.id}`;
     await prisma.$transaction(async (tx) => {
-      await recordEvent(tx, {
-        type: "webhook.test",
-        userId: user.id,
-        source,
-        payload: { event: "webhook.test", message: "hi", endpoint_id: "none", timestamp: new Date().toISOString() },
-      });
+      await publishEvent(
+        user.id,
+        "webhook.test",
+        { event: "webhook.test", message: "hi", endpoint_id: "none", timestamp: new Date().toISOString() },
+        { tx, source },
+      );
     });
     const next = nextPayload();
     expect(await dispatchPendingEvents({ source })).toBe(1);

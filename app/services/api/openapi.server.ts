@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from "zod-openapi";
-import { EventTypeSchema } from "~/lib/events/catalog";
 import { SUPPORTED_SCOPES } from "~/lib/oauth-scopes";
 import {
   ApiDeliveryDetailSchema,
@@ -14,7 +13,9 @@ import {
   ApiEndpointSecretSchema,
   ApiRotatedSecretSchema,
 } from "~/presenters/ApiEndpointPresenter.server";
+import { ApiEventTypeListSchema, ApiEventTypeSchema } from "~/presenters/ApiEventTypePresenter.server";
 import { ApiOAuthAppSchema, ApiOAuthAppWebhookSchema } from "~/presenters/ApiOAuthAppPresenter.server";
+import { ApiPublishedBatchSchema, ApiPublishedEventSchema } from "~/presenters/ApiPublishedEventPresenter.server";
 import { ApiTestSendSchema } from "~/presenters/ApiTestSendPresenter.server";
 import { DeliveryListFiltersSchema } from "~/services/webhooks/delivery-log.server";
 import { EndpointStatsSchema, StatsQuerySchema } from "~/services/webhooks/endpoint-stats.server";
@@ -24,6 +25,12 @@ import {
   RetryFailedSchema,
   RotateSecretSchema,
 } from "~/services/webhooks/endpoints.server";
+import {
+  EventTypeCreateSchema,
+  EventTypeListQuerySchema,
+  EventTypeUpdateSchema,
+} from "~/services/webhooks/event-types.server";
+import { IdempotencyKeySchema, PublishBatchSchema, PublishEventSchema } from "~/services/webhooks/publish.server";
 import { ENDPOINTS_OAUTH_SCOPE } from "./authenticate.server";
 import {
   OAuthAppCreateBodySchema,
@@ -31,7 +38,12 @@ import {
   OAuthAppWebhookPutBodySchema,
   OAuthAppWebhookSecretActionSchema,
 } from "./oauth-app-requests.server";
-import { DeliveryParamsSchema, EndpointParamsSchema, OAuthAppParamsSchema } from "./request.server";
+import {
+  DeliveryParamsSchema,
+  EndpointParamsSchema,
+  EventTypeParamsSchema,
+  OAuthAppParamsSchema,
+} from "./request.server";
 
 /**
  * The OpenAPI 3.1 document of /api/v1, built from the zod schemas the routes parse with and
@@ -66,19 +78,18 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: "Not found, or not yours.",
   405: "Method not allowed.",
   409: "Conflict with the current state (a limit reached, a delivery not failed).",
+  413: "Too large.",
   415: "The body is not `application/json`.",
   503: "The job queue did not answer. What the detail says is recorded stands, and is sent once the queue answers: no need to repeat the request.",
 };
 
-function problems(...statuses: number[]) {
+/** Problem responses: a status with the usual description, or `[status, description]` for an operation's own. */
+function problems(...statuses: (number | [number, string])[]) {
   return Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      {
-        description: PROBLEM_DESCRIPTIONS[status] ?? "Error",
-        content: { "application/problem+json": { schema: ProblemSchema } },
-      },
-    ]),
+    statuses.map((entry) => {
+      const [status, description] = Array.isArray(entry) ? entry : [entry, PROBLEM_DESCRIPTIONS[entry] ?? "Error"];
+      return [String(status), { description, content: { "application/problem+json": { schema: ProblemSchema } } }];
+    }),
   );
 }
 
@@ -108,14 +119,12 @@ function oauthAppsOperation(
   return { tags: ["OAuth apps"], ...operation, security: OWNER_SECURITY };
 }
 
-const EventTypeDescriptionSchema = z
-  .object({
-    type: EventTypeSchema,
-    description: z.string(),
-    schema: z.record(z.string(), z.unknown()).meta({ description: "The payload's JSON Schema (draft 2020-12)." }),
-    example: z.record(z.string(), z.unknown()).meta({ description: "An example payload." }),
-  })
-  .meta({ id: "EventType" });
+/** Publishing and managing the catalog take a personal API key; writing the catalog, an operator's. */
+function eventsOperation(operation: Omit<ZodOpenApiOperationObject, "security" | "tags">): ZodOpenApiOperationObject {
+  return { tags: ["Events"], ...operation, security: OWNER_SECURITY };
+}
+const OPERATOR_ONLY: [number, string] = [403, "Only an operator manages the event catalog."];
+const IDEMPOTENCY_HEADER = { header: z.object({ "Idempotency-Key": IdempotencyKeySchema.optional() }) };
 
 const endpointPath = { path: EndpointParamsSchema };
 const deliveryPath = { path: DeliveryParamsSchema };
@@ -127,10 +136,79 @@ export const API_PATHS: ZodOpenApiPathsObject = {
       operationId: "listEventTypes",
       tags: ["Events"],
       summary: "The event catalog",
-      description: "Every event type an endpoint can subscribe to, with its payload's JSON Schema and an example.",
+      description:
+        "Every event type an endpoint can subscribe to (Echo's own, operational and custom), with its payload's JSON Schema and an example.",
+      requestParams: { query: EventTypeListQuerySchema },
+      responses: { ...ok("The catalog.", ApiEventTypeListSchema), ...problems(400, 401, 403) },
+    }),
+    post: eventsOperation({
+      operationId: "createEventType",
+      summary: "Add a custom event type",
+      description:
+        "Operators only. `name` is lowercase words separated by dots (`order.created`), not in one of Echo's own namespaces; `schema` is a JSON Schema (draft 2020-12), checked strictly; `example` must match it.",
+      requestBody: body(EventTypeCreateSchema),
+      responses: { ...ok("Created.", ApiEventTypeSchema, "201"), ...problems(400, 401, OPERATOR_ONLY, 409, 415) },
+    }),
+  },
+  "/api/v1/event-types/{eventType}": {
+    get: endpointsOperation({
+      operationId: "getEventType",
+      tags: ["Events"],
+      summary: "One event type",
+      requestParams: { path: EventTypeParamsSchema },
+      responses: { ...ok("The type.", ApiEventTypeSchema), ...problems(401, 403, 404) },
+    }),
+    patch: eventsOperation({
+      operationId: "updateEventType",
+      summary: "Change, archive or restore a custom event type",
+      description:
+        "Operators only. Archived, a type keeps its subscriptions and its events already published are delivered, but nothing more can be published (409).",
+      requestParams: { path: EventTypeParamsSchema },
+      requestBody: body(EventTypeUpdateSchema),
+      responses: { ...ok("The type as saved.", ApiEventTypeSchema), ...problems(400, 401, OPERATOR_ONLY, 404, 415) },
+    }),
+  },
+  "/api/v1/events": {
+    post: eventsOperation({
+      operationId: "publishEvent",
+      summary: "Publish an event",
+      description:
+        "Checks the payload against the type's JSON Schema, records the event in Echo's outbox and hands it to the fan-out: every endpoint of the user subscribed to the type receives it, signed, retried and logged. The Idempotency-Key header (or `idempotencyKey`) makes a retry safe for 24 hours.",
+      requestParams: IDEMPOTENCY_HEADER,
+      requestBody: body(PublishEventSchema),
       responses: {
-        ...ok("The catalog.", z.object({ data: z.array(EventTypeDescriptionSchema) })),
-        ...problems(401, 403),
+        "202": {
+          description: "Recorded and handed to the fan-out (or, with a key seen before, the event it made).",
+          headers: {
+            "Idempotent-Replayed": {
+              description: "`true` when this answer is an earlier publish's, for the same key and request.",
+              schema: { type: "string" as const },
+            },
+          },
+          content: json(ApiPublishedEventSchema),
+        },
+        ...problems(
+          [400, "Invalid input, or a payload that does not match the type's schema: each failing path is in `errors`."],
+          401,
+          [403, "A built-in type (Echo raises those), or another user's `userId` without an operator's key."],
+          [404, "No such event type (or user)."],
+          [409, "The type is archived, or the idempotency key was used for a different event."],
+          [413, "The payload is over 256 KB."],
+          415,
+        ),
+      },
+    }),
+  },
+  "/api/v1/events/batch": {
+    post: eventsOperation({
+      operationId: "publishEvents",
+      summary: "Publish up to 100 events",
+      description:
+        "All or nothing: when any event is refused, none is published, the status is that of the first refused event, and `errors` names every failing field as `events.<index>.<field>`. Each event may carry its own `idempotencyKey`.",
+      requestBody: body(PublishBatchSchema),
+      responses: {
+        ...ok("The events, in the order sent.", ApiPublishedBatchSchema, "202"),
+        ...problems(400, 401, 403, 404, 409, 413, 415),
       },
     }),
   },

@@ -81,7 +81,11 @@ export function serviceProblem(error: ServiceError): Response {
     error.status,
     titles[error.status],
     error.message,
-    error.field ? { errors: [{ field: error.field, message: error.message }] } : {},
+    error.issues
+      ? { errors: error.issues }
+      : error.field
+        ? { errors: [{ field: error.field, message: error.message }] }
+        : {},
   );
 }
 

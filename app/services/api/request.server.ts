@@ -12,6 +12,21 @@ export const OAuthAppParamsSchema = z.object({
   appId: z.string().min(1).max(100).meta({ description: "The OAuth app's id (not its client_id)." }),
 });
 
+export const EventTypeParamsSchema = z.object({
+  eventType: z.string().min(1).max(100).meta({ description: "The event type's name, e.g. `order.created`." }),
+});
+
+export function eventTypeFrom(params: unknown): string {
+  const parsed = EventTypeParamsSchema.safeParse(params);
+  if (!parsed.success) throw problem(404, "Not found", "No such event type.");
+  return parsed.data.eventType;
+}
+
+/** The `Idempotency-Key` request header, as sent (null when absent). */
+export function idempotencyKeyHeader(request: Request): string | null {
+  return request.headers.get("Idempotency-Key");
+}
+
 export const NO_STORE = { "Cache-Control": "no-store" } as const;
 
 export function endpointIdFrom(params: unknown): string {

@@ -11,6 +11,7 @@ import {
   recordIntegrationEvent,
   triggerOAuthIntegrationWebhook,
 } from "~/services/webhooks/integration-events.server";
+import { builtInEvent } from "~/services/webhooks/publish.server";
 
 type Definition = { id: string; slug: string; name: string; icon: string };
 
@@ -46,7 +47,8 @@ async function writeIntegrationAccount(
 /**
  * The common case, a first connect, in one statement: the account and its
  * integration.connected outbox event, both or neither. Null when the account already exists
- * (a reconnect), which reactivateOrCreateAccount handles.
+ * (a reconnect), which reactivateOrCreateAccount handles. The event is made and checked by the
+ * publish module (builtInEvent), like every other; only its INSERT rides in the account's statement.
  */
 async function insertNewAccount(
   db: Database,
@@ -55,7 +57,12 @@ async function insertNewAccount(
 ): Promise<{ id: string; accountId: string; reconnected: false } | null> {
   const account = { id: randomUUID(), accountId: message.data.accountId };
   const occurredAt = new Date();
-  const payload = integrationEventPayload({ type: "integration.connected", userId, account, definition }, occurredAt);
+  const event = builtInEvent(
+    userId,
+    "integration.connected",
+    integrationEventPayload({ type: "integration.connected", userId, account, definition }, occurredAt),
+    { source: integrationEventSource(account.id), occurredAt },
+  );
   const { rows } = await sqlOn<{ id: string | null }>(
     db,
     `WITH account AS (
@@ -79,9 +86,9 @@ async function insertNewAccount(
       JSON.stringify(message.data.settings ?? {}),
       credentials,
       occurredAt.getTime(),
-      randomUUID(),
-      integrationEventSource(account.id),
-      JSON.stringify(payload),
+      event.id,
+      event.source,
+      JSON.stringify(event.payload),
     ],
   );
   return rows[0]?.id ? { ...account, reconnected: false } : null;

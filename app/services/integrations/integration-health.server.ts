@@ -1,7 +1,7 @@
 import { prisma, type Database } from "~/db.server";
 import type { Prisma } from "~/generated/prisma/client";
 import { logger } from "~/logger.server";
-import { dispatchEventsOf, recordEvent } from "~/services/webhooks/events.server";
+import { dispatchEventsOf, publishEvent } from "~/services/webhooks/publish.server";
 
 type HealthAccount = {
   id: string;
@@ -48,11 +48,9 @@ async function switchAccountHealth(
     await tx.integrationAccount.update({ where: { id: account.id }, data: { status: to } });
     const type = to === "ERROR" ? "integration.health_warning" : "integration.health_cleared";
     const occurredAt = new Date();
-    await recordEvent(tx, {
-      type,
-      userId: account.userId,
+    await publishEvent(account.userId, type, healthPayload(type, account, reason, occurredAt), {
+      tx,
       source: `integration:${account.id}`,
-      payload: healthPayload(type, account, reason, occurredAt),
       occurredAt,
     });
     return true;
@@ -93,11 +91,10 @@ export async function recordHealthClearedOnReconnect(
 ): Promise<void> {
   if (account.previousStatus !== "ERROR") return;
   const occurredAt = new Date();
-  await recordEvent(tx, {
-    type: "integration.health_cleared",
-    userId: account.userId,
-    source: `integration:${account.id}`,
-    payload: healthPayload("integration.health_cleared", account, "The integration was reconnected.", occurredAt),
-    occurredAt,
-  });
+  await publishEvent(
+    account.userId,
+    "integration.health_cleared",
+    healthPayload("integration.health_cleared", account, "The integration was reconnected.", occurredAt),
+    { tx, source: `integration:${account.id}`, occurredAt },
+  );
 }

@@ -3,7 +3,7 @@ import OAuth2Server, {
   Response as OAuthResponse,
   OAuthError,
 } from "@node-oauth/oauth2-server";
-import { dispatchEventsOf } from "~/services/webhooks/events.server";
+import { dispatchEventsOf } from "~/services/webhooks/publish.server";
 import { grantEventSource, recordGrantEvent } from "./grant-events.server";
 import { prisma, type Database } from "~/db.server";
 import { isSupportedScope, parseScopeParam } from "~/lib/oauth-scopes";

@@ -1,5 +1,5 @@
 import type { Prisma } from "~/generated/prisma/client";
-import { recordEvent } from "~/services/webhooks/events.server";
+import { publishEvent } from "~/services/webhooks/publish.server";
 
 /** Events about one user's grants to one app share a source, so they are dispatched together after the commit. */
 export function grantEventSource(clientDbId: string, userId: string): string {
@@ -17,17 +17,16 @@ export function recordGrantEvent(
   },
 ) {
   const occurredAt = new Date();
-  return recordEvent(tx, {
-    type: input.type,
-    userId: input.userId,
-    source: grantEventSource(input.client.dbId, input.userId),
-    payload: {
+  return publishEvent(
+    input.userId,
+    input.type,
+    {
       event: input.type,
       user_id: input.userId,
       client: { id: input.client.clientId, name: input.client.name },
       scopes: input.scopes,
       timestamp: occurredAt.toISOString(),
     },
-    occurredAt,
-  });
+    { tx, source: grantEventSource(input.client.dbId, input.userId), occurredAt },
+  );
 }

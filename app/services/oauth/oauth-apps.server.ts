@@ -8,7 +8,7 @@ import { generateWebhookSecret } from "~/lib/webhooks/secrets";
 import { parseWebhookUrl } from "~/lib/webhooks/outbound-url";
 import { getOAuthApp } from "~/models/oauth-client.server";
 import { decryptAtRest, encryptAtRest } from "~/services/encryption.server";
-import { dispatchEventsOf } from "~/services/webhooks/events.server";
+import { dispatchEventsOf } from "~/services/webhooks/publish.server";
 import { grantEventSource, recordGrantEvent } from "./grant-events.server";
 import { hashToken, randomToken } from "./tokens.server";
 

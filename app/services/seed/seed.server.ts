@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "~/db.server";
 import { createUser } from "~/models/user.server";
 import { hashPassword } from "~/services/auth/password.server";
+import { DEMO_EVENT_TYPES } from "./demo-event-types";
 import { INTEGRATION_CATALOG } from "./integration-catalog";
 
 export const DEMO_USER = { email: "demo@echo.local", password: "echo-demo-password", name: "Demo User" } as const;
@@ -37,6 +38,12 @@ export async function seedDemoData(db: Database): Promise<void> {
       name: DEMO_USER.name,
       passwordHash: await hashPassword(DEMO_USER.password),
     }));
+
+  // A few custom event types, so publishing can be tried at once; an operator's later changes are kept.
+  await db.eventType.createMany({
+    data: DEMO_EVENT_TYPES.map((type) => ({ ...type, schema: type.schema, example: type.example })),
+    skipDuplicates: true,
+  });
 
   const demoApp = await db.oAuthClient.findUnique({ where: { clientId: DEMO_OAUTH_CLIENT_ID }, select: { id: true } });
   if (!demoApp) {

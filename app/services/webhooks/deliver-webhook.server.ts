@@ -17,9 +17,18 @@ import {
   interruptedAttempt,
   oauthAppTarget,
   type AttemptTarget,
+  operationalOutcome,
   type ClaimedAttempt as ClaimedDelivery,
   type DeliveryAttemptResult,
 } from "./delivery-decisions.server";
+import {
+  deliveryExhaustedEvent,
+  DISABLE_ENDPOINT_SQL,
+  disableEndpointValues,
+  endpointDisabledEvent,
+  type EndpointSubject,
+} from "./operational-events.server";
+import { dispatchEvents, outboxInsertStatement, type OutboxEvent } from "./publish.server";
 import { openCustomHeaders } from "./custom-headers.server";
 import { triggerDeliveryRuns } from "./integration-fanout.server";
 import { sendWebhook } from "./http-sender.server";
@@ -31,6 +40,8 @@ type Target = AttemptTarget & {
   id: string;
   paused: boolean;
   rateLimitPerMinute: number | null;
+  /** An endpoint's name, URL and owner, for the operational events an attempt may raise. */
+  subject: EndpointSubject | null;
 };
 
 async function loadOAuthClientTarget(db: Database, oauthClientId: string): Promise<Target | null> {
@@ -57,6 +68,7 @@ async function loadOAuthClientTarget(db: Database, oauthClientId: string): Promi
     ...oauthAppTarget(client, { now: new Date(), decrypt: decryptAtRest }),
     paused: false,
     rateLimitPerMinute: null,
+    subject: null,
   };
 }
 
@@ -65,6 +77,8 @@ async function loadEndpointTarget(db: Database, endpointId: string): Promise<Tar
     where: { id: endpointId },
     select: {
       id: true,
+      name: true,
+      ownerId: true,
       url: true,
       secret: true,
       previousSecret: true,
@@ -91,6 +105,7 @@ async function loadEndpointTarget(db: Database, endpointId: string): Promise<Tar
     }),
     paused: endpoint.pausedAt !== null,
     rateLimitPerMinute: endpoint.rateLimitPerMinute,
+    subject: { id: endpoint.id, name: endpoint.name, url: endpoint.url, ownerId: endpoint.ownerId },
   };
 }
 
@@ -176,8 +191,32 @@ export async function attemptWebhookDelivery(
 
   const interrupted = interruptedAttempt(claimed, new Date());
   if (interrupted) await db.deliveryAttempt.createMany({ data: [interrupted], skipDuplicates: true });
-  const { record, verdict } = await sendClaimedAttempt(claimed, target, dispatcher);
+  const { record, verdict, blockedReason } = await sendClaimedAttempt(claimed, target, dispatcher);
   const { status, statusCode, error, nextAttemptAt, health } = verdict;
+  // The same decisions as the embedded engine's record (delivery-queue.server.ts), in this transaction.
+  const raises = operationalOutcome({ delivery: claimed, endpointId: current.endpointId, blockedReason, verdict });
+  const subject = target?.subject ?? null;
+  const disabledEvent =
+    subject && raises.disabled && health?.kind === "failing" && health.disable
+      ? endpointDisabledEvent(subject, { reason: health.disable.reason, by: "echo", at: health.disable.at })
+      : null;
+  const exhaustedEvents: OutboxEvent[] =
+    subject && raises.exhausted
+      ? [
+          deliveryExhaustedEvent(
+            subject,
+            {
+              id: claimed.id,
+              eventId: claimed.eventId,
+              eventType: claimed.eventType,
+              attempts: claimed.attemptCount,
+              lastStatusCode: record.responseStatus,
+              lastError: record.error,
+            },
+            record.startedAt,
+          ),
+        ]
+      : [];
 
   const healthWrites: Prisma.PrismaPromise<unknown>[] = [];
   if (target && health?.kind === "recovered") {
@@ -191,6 +230,17 @@ export async function attemptWebhookDelivery(
             where: { id: target.id, failingSince: { not: null } },
             data: { failingSince: null },
           }),
+    );
+  } else if (target?.kind === "endpoint" && health?.kind === "failing" && health.disable) {
+    // Disabled, and endpoint.disabled recorded only if this attempt is what disabled it.
+    healthWrites.push(
+      db.$executeRawUnsafe(
+        DISABLE_ENDPOINT_SQL,
+        ...disableEndpointValues(
+          { endpointId: target.id, failingSince: health.failingSince, ...health.disable },
+          disabledEvent,
+        ),
+      ),
     );
   } else if (target && health?.kind === "failing") {
     const { failingSince, disable } = health;
@@ -225,7 +275,21 @@ export async function attemptWebhookDelivery(
       },
     }),
     ...healthWrites,
+    ...(exhaustedEvents.length > 0
+      ? [
+          (() => {
+            const statement = outboxInsertStatement(exhaustedEvents);
+            return db.$queryRawUnsafe(statement.text, ...statement.values);
+          })(),
+        ]
+      : []),
   ]);
+  const raised = [...exhaustedEvents, ...(disabledEvent ? [disabledEvent] : [])];
+  if (raised.length > 0)
+    await dispatchEvents(
+      raised.map((event) => event.id),
+      { deliveryId: claimed.id },
+    );
 
   logger.info(
     attemptSummary({ delivery: claimed, endpointId: current.endpointId, record, verdict }),
@@ -266,7 +330,11 @@ export async function sendClaimedAttempt(
     now: new Date(),
     disableAfterHours: env.WEBHOOK_DISABLE_AFTER_HOURS,
   });
-  return { record: attemptRecord({ delivery: claimed, startedAt, request, result, verdict }), verdict };
+  return {
+    record: attemptRecord({ delivery: claimed, startedAt, request, result, verdict }),
+    verdict,
+    blockedReason: request.blockedReason,
+  };
 }
 
 /**
@@ -278,18 +346,53 @@ function recordOutcome(db: Database, writes: Prisma.PrismaPromise<unknown>[]) {
   return db.$transaction(writes, { maxWait: 30_000, timeout: 30_000 });
 }
 
-/** When the engine gives up on a delivery's runs (not the delivery's own decision), record it. */
+/**
+ * When the engine gives up on a delivery's runs (not the delivery's own decision), record it, and
+ * tell its endpoint's owner (delivery.exhausted) in the same transaction.
+ */
 export async function markDeliveryAbandoned(deliveryId: string, error: unknown, db: Database = prisma): Promise<void> {
   const message = error instanceof Error ? error.message : String(error);
-  const updated = await db.webhookDelivery.updateMany({
-    where: { id: deliveryId, status: { in: ["PENDING", "RETRYING", "SENDING"] } },
-    data: {
-      status: "FAILED",
-      lastError: `Abandoned by the job engine: ${message}`.slice(0, 2000),
-      completedAt: new Date(),
-      lockedUntil: null,
-    },
+  const lastError = `Abandoned by the job engine: ${message}`.slice(0, 2000);
+  const raised = await db.$transaction(async (tx) => {
+    const updated = await tx.webhookDelivery.updateMany({
+      where: { id: deliveryId, status: { in: ["PENDING", "RETRYING", "SENDING"] } },
+      data: { status: "FAILED", lastError, completedAt: new Date(), lockedUntil: null },
+    });
+    if (updated.count === 0) return null;
+    const delivery = await tx.webhookDelivery.findUniqueOrThrow({
+      where: { id: deliveryId },
+      select: {
+        eventId: true,
+        eventType: true,
+        attemptCount: true,
+        lastStatusCode: true,
+        endpoint: { select: { id: true, name: true, url: true, ownerId: true } },
+      },
+    });
+    const raises = operationalOutcome({
+      delivery,
+      endpointId: delivery.endpoint?.id ?? null,
+      blockedReason: null,
+      verdict: { status: "FAILED", health: null },
+    });
+    if (!raises.exhausted || !delivery.endpoint) return [];
+    const event = deliveryExhaustedEvent(
+      delivery.endpoint,
+      {
+        id: deliveryId,
+        eventId: delivery.eventId,
+        eventType: delivery.eventType,
+        attempts: delivery.attemptCount,
+        lastStatusCode: delivery.lastStatusCode,
+        lastError,
+      },
+      new Date(),
+    );
+    const statement = outboxInsertStatement([event]);
+    await tx.$queryRawUnsafe(statement.text, ...statement.values);
+    return [event.id];
   });
-  if (updated.count > 0)
-    logger.error({ deliveryId, error: message }, "Webhook delivery abandoned after repeated engine failures");
+  if (raised === null) return;
+  logger.error({ deliveryId, error: message }, "Webhook delivery abandoned after repeated engine failures");
+  await dispatchEvents(raised, { deliveryId });
 }

@@ -1,3 +1,4 @@
+import { isOperationalEventType } from "~/lib/events/catalog";
 import { redactHeaders } from "~/lib/webhooks/headers";
 import { checkLiteralDestination } from "~/lib/webhooks/outbound-url";
 import { classifyAttempt, computeNextAttemptAt } from "~/lib/webhooks/retry-policy";
@@ -491,6 +492,32 @@ export function attemptSummary({
     statusCode: verdict.statusCode,
     durationMs: record.durationMs,
     error: verdict.error ?? undefined,
+  };
+}
+
+/**
+ * The operational events an attempt's outcome raises about its endpoint (both engines decide
+ * here): `delivery.exhausted` when the delivery failed for good after being sent (one blocked
+ * because its endpoint is disabled or gone raises nothing: `endpoint.disabled` said so once),
+ * and `endpoint.disabled` when this attempt disables the endpoint. OAuth apps' webhooks raise
+ * none. A delivery of an operational event raises none either, so an endpoint that fails to
+ * receive them cannot feed a loop of events about its own failures.
+ */
+export function operationalOutcome({
+  delivery,
+  endpointId,
+  blockedReason,
+  verdict,
+}: {
+  delivery: Pick<ClaimedAttempt, "eventType">;
+  endpointId: string | null;
+  blockedReason: string | null;
+  verdict: Pick<DeliveryVerdict, "status" | "health">;
+}): { exhausted: boolean; disabled: boolean } {
+  if (!endpointId || isOperationalEventType(delivery.eventType)) return { exhausted: false, disabled: false };
+  return {
+    exhausted: verdict.status === "FAILED" && !blockedReason,
+    disabled: verdict.health?.kind === "failing" && verdict.health.disable !== null,
   };
 }
 

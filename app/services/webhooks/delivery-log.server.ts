@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { prisma, type Database } from "~/db.server";
 import type { Prisma } from "~/generated/prisma/client";
-import { EventTypeSchema } from "~/lib/events/catalog";
+import { EventTypeNameSchema } from "~/lib/events/catalog";
 import { DELIVERY_STATUSES } from "~/lib/webhooks/delivery-status";
 import type { EndpointActor } from "~/models/webhook-endpoint.server";
 import { ServiceError } from "~/services/service-error.server";
@@ -17,7 +17,7 @@ const IsoDateTime = z.iso.datetime({ offset: true, message: "Use an ISO 8601 dat
 export const DeliveryListFiltersSchema = z
   .object({
     status: z.enum(DELIVERY_STATUSES, { message: `status is one of ${DELIVERY_STATUSES.join(", ")}` }).optional(),
-    eventType: EventTypeSchema.optional(),
+    eventType: EventTypeNameSchema.optional(),
     endpointId: z.string().min(1).max(64).optional(),
     oauthAppId: z.string().min(1).max(64).optional(),
     since: IsoDateTime.optional(),

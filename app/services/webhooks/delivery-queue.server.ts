@@ -15,6 +15,7 @@ import {
   endpointTarget,
   interruptedAttempt,
   oauthAppTarget,
+  operationalOutcome,
   type AppWebhookColumns,
   type AttemptRow,
   type AttemptTarget,
@@ -23,6 +24,15 @@ import {
   type EndpointWebhookColumns,
   type HealthChange,
 } from "./delivery-decisions.server";
+import {
+  deliveryExhaustedEvent,
+  DISABLE_ENDPOINT_SQL,
+  disableEndpointValues,
+  endpointDisabledEvent,
+  OPERATIONAL_TYPES_SQL,
+  type EndpointSubject,
+} from "./operational-events.server";
+import { dispatchEvents, recordEvents, type OutboxEvent } from "./publish.server";
 
 /**
  * The embedded engine's delivery queue (ADR 011): the WebhookDelivery row is the queue entry.
@@ -224,7 +234,22 @@ export const CLAIM_SQL = `
            "updatedAt" = now()
        FROM candidates c
        WHERE c.abandon AND d.id = c.id AND d.status = 'SENDING' AND d."lockedUntil" <= now()
-       RETURNING d.id
+       RETURNING d.id, d."eventId", d."endpointId", d."eventType", d."attemptCount", d."lastStatusCode", d."lastError"
+     ), exhausted AS (
+       -- An abandoned delivery failed for good: its endpoint's owner hears of it (delivery.exhausted) in
+       -- this transaction, unless it was itself an operational event. Nothing to do when none was abandoned.
+       INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt")
+       SELECT gen_random_uuid()::text, 'delivery.exhausted', e."ownerId", 'endpoint:' || e.id,
+              jsonb_build_object(
+                'event', 'delivery.exhausted', 'user_id', e."ownerId",
+                'endpoint', jsonb_build_object('id', e.id, 'name', e.name, 'url', e.url),
+                'delivery', jsonb_build_object('id', a.id, 'event_id', 'evt_' || a."eventId", 'event_type', a."eventType",
+                  'attempts', a."attemptCount", 'last_status_code', a."lastStatusCode", 'last_error', a."lastError"),
+                'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+              now()
+       FROM abandoned a JOIN "WebhookEndpoint" e ON e.id = a."endpointId"
+       WHERE a."eventType" NOT IN (${OPERATIONAL_TYPES_SQL})
+       RETURNING 1
      ), counted AS (
        INSERT INTO "RateLimitBucket" (key, count, "windowStart")
        SELECT 'endpoint-deliveries:' || c."endpointId", count(*), now()
@@ -318,13 +343,18 @@ export function claimedTarget(row: ClaimedDelivery, now: Date): AttemptTarget | 
   return null;
 }
 
-/** A target's health change, for the app or endpoint it belongs to. */
-type TargetHealthChange = HealthChange & { table: "app" | "endpoint"; id: string };
+/**
+ * A target's health change, for the app or endpoint it belongs to; an endpoint that this attempt
+ * disables carries its endpoint.disabled event (written only if the endpoint was not disabled yet).
+ */
+type TargetHealthChange = HealthChange & { table: "app" | "endpoint"; id: string; disabledEvent?: OutboxEvent | null };
 
 export type AttemptRecord = AttemptRow & {
   status: DeliveryStatus;
   completedAt: Date | null;
   health: TargetHealthChange | null;
+  /** Operational events this attempt raises besides its health change (delivery.exhausted), written with it. */
+  events?: OutboxEvent[];
 };
 
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
@@ -407,6 +437,15 @@ async function recordHealth(client: pg.PoolClient, records: AttemptRecord[]): Pr
          WHERE id = $1 AND ${columns.failingSince} IS NOT NULL`,
         [change.id],
       );
+    } else if (change.table === "endpoint" && change.disable) {
+      await sql(
+        client,
+        DISABLE_ENDPOINT_SQL,
+        disableEndpointValues(
+          { endpointId: change.id, failingSince: change.failingSince, ...change.disable },
+          change.disabledEvent ?? null,
+        ),
+      );
     } else {
       await sql(
         client,
@@ -430,15 +469,23 @@ async function recordHealth(client: pg.PoolClient, records: AttemptRecord[]): Pr
 
 type Recorded = { ok: true } | { ok: false; error: unknown };
 
-/** Writes the attempts and the deliveries' new states, one statement for the batch (a transaction when a target's health changes too). */
+/**
+ * Writes the attempts and the deliveries' new states, one statement for the batch. Only a batch
+ * with a transition (a target's health changes, a delivery fails for good) is a transaction, with
+ * the transition's writes and operational events: the common batch costs what it always did.
+ */
 export async function recordAttempts(db: Database, records: AttemptRecord[]): Promise<Recorded[]> {
   // The requests are already sent: the pool's connect waits for a free connection however long the database
   // is busy, rather than lose their outcomes (see recordOutcome in deliver-webhook.server.ts).
   const write = (batch: AttemptRecord[]) =>
-    batch.some((record) => record.health)
+    batch.some((record) => record.health || record.events?.length)
       ? sqlTransaction(db, async (client) => {
           await recordStatement(client, batch);
           await recordHealth(client, batch);
+          await recordEvents(
+            client,
+            batch.flatMap((record) => record.events ?? []),
+          );
         })
       : recordStatement(poolOf(db), batch);
   try {
@@ -477,24 +524,57 @@ export async function attemptClaimedDelivery(
 
   let record: AttemptRow;
   let verdict: ReturnType<typeof attemptVerdict>;
-  let target: AttemptTarget | null;
+  let blockedReason: string | null = null;
   try {
-    target = claimedTarget(row, new Date());
-    ({ record, verdict } = await sendClaimedAttempt(row, target, dispatcher));
+    const target = claimedTarget(row, new Date());
+    ({ record, verdict, blockedReason } = await sendClaimedAttempt(row, target, dispatcher));
   } catch (error) {
-    target = null;
     ({ record, verdict } = unpreparedAttempt(row, error));
   }
 
+  // The rare transitions only: an endpoint disabled, a delivery failed for good.
+  const raises = operationalOutcome({ delivery: row, endpointId: row.endpointId, blockedReason, verdict });
+  const subject = raises.exhausted || raises.disabled ? await endpointSubject(db, row.endpointId!) : null;
   const health: TargetHealthChange | null =
     verdict.health && (row.oauthClientId || row.endpointId)
       ? {
           ...verdict.health,
           table: row.oauthClientId ? "app" : "endpoint",
           id: (row.oauthClientId ?? row.endpointId)!,
+          disabledEvent:
+            subject && raises.disabled && verdict.health.kind === "failing" && verdict.health.disable
+              ? endpointDisabledEvent(subject, {
+                  reason: verdict.health.disable.reason,
+                  by: "echo",
+                  at: verdict.health.disable.at,
+                })
+              : null,
         }
       : null;
-  const entry: AttemptRecord = { ...record, status: verdict.status, completedAt: verdict.completedAt, health };
+  const events =
+    subject && raises.exhausted
+      ? [
+          deliveryExhaustedEvent(
+            subject,
+            {
+              id: row.id,
+              eventId: row.eventId,
+              eventType: row.eventType,
+              attempts: row.attemptCount,
+              lastStatusCode: record.responseStatus,
+              lastError: record.error,
+            },
+            record.startedAt,
+          ),
+        ]
+      : undefined;
+  const entry: AttemptRecord = {
+    ...record,
+    status: verdict.status,
+    completedAt: verdict.completedAt,
+    health,
+    events,
+  };
   let recorded = await records.add(entry);
   for (const delayMs of RECORD_RETRY_DELAYS_MS) {
     if (recorded.ok) break;
@@ -512,6 +592,12 @@ export async function attemptClaimedDelivery(
     attemptSummary({ delivery: row, endpointId: row.endpointId, record, verdict }),
     "Webhook delivery attempt",
   );
+  const raised = [...(events ?? []), ...(health?.disabledEvent ? [health.disabledEvent] : [])];
+  if (raised.length > 0)
+    await dispatchEvents(
+      raised.map((event) => event.id),
+      { deliveryId: row.id },
+    );
   if (verdict.disableReason)
     logger.warn(
       {
@@ -521,6 +607,16 @@ export async function attemptClaimedDelivery(
       },
       "Webhook target disabled",
     );
+}
+
+/** What an operational event says about the endpoint (read only when one is raised); null when it is gone. */
+async function endpointSubject(db: Database, endpointId: string): Promise<EndpointSubject | null> {
+  const { rows } = await sqlOn<EndpointSubject>(
+    db,
+    `SELECT id, name, url, "ownerId" FROM "WebhookEndpoint" WHERE id = $1`,
+    [endpointId],
+  );
+  return rows[0] ?? null;
 }
 
 /** The record of an attempt that failed before its request could be built: an error on Echo's side, retried on schedule. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { prisma, type Database } from "~/db.server";
 import { env } from "~/env.server";
-import { EventTypeSchema } from "~/lib/events/catalog";
+import { EventTypeNameSchema } from "~/lib/events/catalog";
 import { CustomHeadersSchema, isSensitiveHeaderName, REDACTED, type CustomHeaders } from "~/lib/webhooks/headers";
 import { parseWebhookUrl } from "~/lib/webhooks/outbound-url";
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, DeliverySettingsSchema } from "~/lib/webhooks/retry-policy";
@@ -11,6 +11,14 @@ import { decryptAtRest, encryptAtRest } from "~/services/encryption.server";
 import { WEBHOOK_SECRET_GRACE_MS, webhookUrlRequiresHttps } from "~/services/oauth/oauth-apps.server";
 import { ServiceError } from "~/services/service-error.server";
 import { openCustomHeaders, sealCustomHeaders } from "./custom-headers.server";
+import { checkSubscription } from "./event-types.server";
+import {
+  endpointDisabledEvent,
+  endpointEnabledEvent,
+  operationalEventSource,
+  secretRotatedEvent,
+} from "./operational-events.server";
+import { dispatchEventsOf, recordEvents } from "./publish.server";
 import { triggerDeliveryRunsFromRequest } from "./integration-fanout.server";
 import { manualRetryKey } from "./retry-delivery.server";
 
@@ -27,8 +35,9 @@ const SecretSchema = z
     isValidWebhookSecret,
     `A secret is "${WEBHOOK_SECRET_PREFIX}" followed by 24 to 64 random bytes in base64; leave it out to have one generated`,
   );
+/** Names of the catalog's types; that each exists (and is not archived) is checked against the catalog. */
 const EventTypesSchema = z
-  .array(EventTypeSchema)
+  .array(EventTypeNameSchema)
   .max(50, "At most 50 event types")
   .transform((types) => [...new Set(types)]);
 
@@ -88,6 +97,7 @@ export async function createEndpoint(
   db: Database = prisma,
 ): Promise<EndpointRecord> {
   const url = checkUrl(input.url);
+  await checkSubscription(input.eventTypes, { byOAuthApp: Boolean(actor.oauthClientId) }, db);
   const secret = input.secret ?? generateWebhookSecret();
   return db.$transaction(async (tx) => {
     // Two concurrent creates must not both see nine endpoints.
@@ -119,7 +129,11 @@ export async function createEndpoint(
   });
 }
 
-/** Changes what is sent; saving is also the owner's answer to an endpoint Echo disabled: it starts afresh. */
+/**
+ * Changes what is sent; saving is also the owner's answer to an endpoint Echo disabled: it starts
+ * afresh. An endpoint that starts or stops receiving (switched on or off, or saved after Echo
+ * disabled it) raises endpoint.enabled or endpoint.disabled, in the same transaction.
+ */
 export async function updateEndpoint(
   actor: EndpointActor,
   id: string,
@@ -128,22 +142,51 @@ export async function updateEndpoint(
 ): Promise<EndpointRecord> {
   const existing = await requireEndpoint(db, actor, id);
   const url = input.url === undefined ? undefined : checkUrl(input.url);
+  if (input.eventTypes !== undefined)
+    await checkSubscription(
+      input.eventTypes,
+      { previous: existing.eventTypes, byOAuthApp: Boolean(existing.oauthClientId) },
+      db,
+    );
   const customHeaders =
     input.customHeaders === undefined
       ? undefined
       : sealCustomHeaders(keepRedactedValues(input.customHeaders, openCustomHeaders(existing.customHeaders)));
-  return db.webhookEndpoint.update({
-    where: { id: existing.id },
-    data: {
-      ...input,
-      url,
-      customHeaders,
-      disabledAt: null,
-      disabledReason: null,
-      failingSince: null,
-    },
-    select: endpointSelect,
+  const updated = await db.$transaction(async (tx) => {
+    // Locked, so two saves at once see each other's state and raise one event, not two.
+    const [before] = await tx.$queryRaw<{ enabled: boolean; disabledAt: Date | null }[]>`
+      SELECT enabled, "disabledAt" FROM "WebhookEndpoint" WHERE id = ${existing.id} FOR UPDATE`;
+    const endpoint = await tx.webhookEndpoint.update({
+      where: { id: existing.id },
+      data: {
+        ...input,
+        url,
+        customHeaders,
+        disabledAt: null,
+        disabledReason: null,
+        failingSince: null,
+      },
+      select: endpointSelect,
+    });
+    const wasReceiving = Boolean(before?.enabled && !before.disabledAt);
+    const at = new Date();
+    if (wasReceiving && !endpoint.enabled) {
+      await recordEvents(tx, [
+        endpointDisabledEvent(endpoint, { reason: "Its owner switched it off.", by: "owner", at }),
+      ]);
+      return { endpoint, raised: true };
+    }
+    if (!wasReceiving && endpoint.enabled) {
+      const reason = before?.disabledAt
+        ? "Its owner saved its settings after Echo had disabled it."
+        : "Its owner switched it on.";
+      await recordEvents(tx, [endpointEnabledEvent(endpoint, { reason, at })]);
+      return { endpoint, raised: true };
+    }
+    return { endpoint, raised: false };
   });
+  if (updated.raised) await dispatchEventsOf(operationalEventSource(existing.id), { endpointId: existing.id });
+  return updated.endpoint;
 }
 
 /**
@@ -176,11 +219,16 @@ export async function rotateEndpointSecret(
 ): Promise<{ secret: string; previousSecretExpiresAt: Date }> {
   const existing = await requireEndpoint(db, actor, id);
   const secret = supplied ?? generateWebhookSecret();
-  const previousSecretExpiresAt = new Date(Date.now() + WEBHOOK_SECRET_GRACE_MS);
-  await db.webhookEndpoint.update({
-    where: { id: existing.id },
-    data: { secret: encryptAtRest(secret), previousSecret: existing.secret, previousSecretExpiresAt },
+  const at = new Date();
+  const previousSecretExpiresAt = new Date(at.getTime() + WEBHOOK_SECRET_GRACE_MS);
+  await db.$transaction(async (tx) => {
+    await tx.webhookEndpoint.update({
+      where: { id: existing.id },
+      data: { secret: encryptAtRest(secret), previousSecret: existing.secret, previousSecretExpiresAt },
+    });
+    await recordEvents(tx, [secretRotatedEvent(existing, { previousSecretExpiresAt, at })]);
   });
+  await dispatchEventsOf(operationalEventSource(existing.id), { endpointId: existing.id });
   return { secret, previousSecretExpiresAt };
 }
 export const RotateSecretSchema = z.object({ secret: SecretSchema.optional() }).strict();

@@ -1,11 +1,11 @@
 import type { Prisma } from "~/generated/prisma/client";
 import { env } from "~/env.server";
 import { buildIntegrationPayload, type IntegrationEventType } from "~/lib/webhooks/integration-payload";
-import { checkedEventPayload, dispatchEventsOf, recordEvent } from "./events.server";
+import { checkedEventPayload, dispatchEventsOf, publishEvent } from "./publish.server";
 
 type Tx = Prisma.TransactionClient;
 
-export { EventTooLargeError, MAX_EVENT_BODY_BYTES, assertEventBodySize } from "./events.server";
+export { EventTooLargeError, MAX_EVENT_BODY_BYTES, assertEventBodySize } from "./publish.server";
 
 /**
  * Writes the outbox row for an integration event. Call it inside the same transaction
@@ -14,11 +14,9 @@ export { EventTooLargeError, MAX_EVENT_BODY_BYTES, assertEventBodySize } from ".
  */
 export async function recordIntegrationEvent(tx: Tx, input: IntegrationEventInput): Promise<{ eventId: string }> {
   const occurredAt = new Date();
-  return recordEvent(tx, {
-    type: input.type,
-    userId: input.userId,
+  return publishEvent(input.userId, input.type, integrationEventPayload(input, occurredAt), {
+    tx,
     source: integrationEventSource(input.account.id),
-    payload: integrationEventPayload(input, occurredAt),
     occurredAt,
   });
 }
@@ -32,7 +30,7 @@ type IntegrationEventInput = {
 
 export const integrationEventSource = (integrationAccountId: string) => `integration:${integrationAccountId}`;
 
-/** The event's payload, checked against the catalog (see recordEvent). */
+/** The event's payload, checked against the catalog (see publishEvent). */
 export function integrationEventPayload(input: IntegrationEventInput, occurredAt: Date) {
   const payload = buildIntegrationPayload({
     type: input.type,

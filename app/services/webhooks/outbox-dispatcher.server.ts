@@ -25,13 +25,16 @@ const HANDOVER_TRANSACTION_MARGIN_MS = 5_000;
 
 type PendingEvent = { id: string; type: string };
 
+/** Which recorded events to hand over: those of one source, or these ids (a publish's own); else all. */
+export type OutboxFilter = { source?: string; eventIds?: string[] };
+
 /**
  * Hands recorded WebhookEvents (the outbox) to the job engine and marks them handed over.
  * Embedded engine: the runs and the mark commit together, in one statement. Trigger.dev: the
  * runs are triggered first, with an idempotency key per event, so a crash before the mark
  * only causes a trigger that Trigger.dev deduplicates. Returns how many events were handed over.
  */
-export async function dispatchPendingEvents(filter: { source?: string } = {}, db: Database = prisma): Promise<number> {
+export async function dispatchPendingEvents(filter: OutboxFilter = {}, db: Database = prisma): Promise<number> {
   let total = 0;
   for (;;) {
     const handed = usesTriggerDev ? await handOverToTriggerDev(filter, db) : await handOverToEmbeddedEngine(filter, db);
@@ -48,12 +51,12 @@ const fanOutTaskSql = `CASE WHEN type LIKE 'integration.%' THEN '${INTEGRATION_F
  * that caused it. The runs are exactly those triggerTasks would queue (same task, payload
  * and idempotency key `type:id`), so a run the sweeper or a retry queues again is a no-op.
  */
-async function handOverToEmbeddedEngine(filter: { source?: string }, db: Database): Promise<number> {
+async function handOverToEmbeddedEngine(filter: OutboxFilter, db: Database): Promise<number> {
   const { rows } = await sqlOn<{ handed: number }>(
     db,
     `WITH picked AS (
        SELECT id, type FROM "WebhookEvent"
-       WHERE "dispatchedAt" IS NULL AND ($1::text IS NULL OR source = $1)
+       WHERE "dispatchedAt" IS NULL AND ($1::text IS NULL OR source = $1) AND ($4::text[] IS NULL OR id = ANY($4))
        ORDER BY "createdAt" LIMIT $2 FOR UPDATE SKIP LOCKED
      ), runs AS (
        INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "runAt", "updatedAt")
@@ -68,20 +71,25 @@ async function handOverToEmbeddedEngine(filter: { source?: string }, db: Databas
      )
      SELECT (SELECT count(*) FROM marked)::int AS handed
      FROM (SELECT pg_notify($3, string_agg(DISTINCT ${fanOutTaskSql}, ',')) FROM picked HAVING count(*) > 0) AS wake`,
-    [filter.source ?? null, DISPATCH_BATCH_SIZE, TASK_RUN_CHANNEL],
+    [filter.source ?? null, DISPATCH_BATCH_SIZE, TASK_RUN_CHANNEL, filter.eventIds ?? null],
   );
   return rows[0]?.handed ?? 0;
 }
 
-async function handOverToTriggerDev(filter: { source?: string }, db: Database): Promise<number> {
+async function handOverToTriggerDev(filter: OutboxFilter, db: Database): Promise<number> {
   const outcome = await db.$transaction(
     async (tx) => {
-      const events = filter.source
+      const events = filter.eventIds
         ? await tx.$queryRaw<PendingEvent[]>`
+          SELECT id, type FROM "WebhookEvent"
+          WHERE "dispatchedAt" IS NULL AND id = ANY(${filter.eventIds}::text[])
+          ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`
+        : filter.source
+          ? await tx.$queryRaw<PendingEvent[]>`
           SELECT id, type FROM "WebhookEvent"
           WHERE "dispatchedAt" IS NULL AND source = ${filter.source}
           ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`
-        : await tx.$queryRaw<PendingEvent[]>`
+          : await tx.$queryRaw<PendingEvent[]>`
           SELECT id, type FROM "WebhookEvent" WHERE "dispatchedAt" IS NULL
           ORDER BY "createdAt" LIMIT ${DISPATCH_BATCH_SIZE} FOR UPDATE SKIP LOCKED`;
       if (events.length === 0) return { handed: 0 } as const;

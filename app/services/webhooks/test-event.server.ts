@@ -4,7 +4,7 @@ import { serializeEndpointEnvelope } from "~/lib/events/catalog";
 import { getEndpoint, type EndpointActor } from "~/models/webhook-endpoint.server";
 import { ServiceError } from "~/services/service-error.server";
 import { attemptWebhookDelivery, type DeliveryAttemptResult } from "./deliver-webhook.server";
-import { recordEvent } from "./events.server";
+import { publishEvent } from "./publish.server";
 import { triggerDeliveryRunsFromRequest } from "./integration-fanout.server";
 
 export type TestSendResult = {
@@ -37,22 +37,20 @@ export async function sendTestEvent(
   const deliveryId = randomUUID();
   const eventId = await db.$transaction(async (tx) => {
     const occurredAt = new Date();
-    const { eventId } = await recordEvent(tx, {
-      type: "webhook.test",
-      userId: endpoint.ownerId,
-      source: `test:${endpoint.id}`,
-      payload: {
+    const { eventId } = await publishEvent(
+      endpoint.ownerId,
+      "webhook.test",
+      {
         event: "webhook.test",
         message: `This is a test event from Echo for the endpoint "${endpoint.name}".`,
         endpoint_id: endpoint.id,
         timestamp: occurredAt.toISOString(),
       },
-      occurredAt,
-    });
-    const event = await tx.webhookEvent.update({
-      where: { id: eventId },
       // Delivered right here to this endpoint alone: the dispatcher has nothing to hand over.
-      data: { dispatchedAt: occurredAt, dispatchAttempts: 1 },
+      { tx, source: `test:${endpoint.id}`, occurredAt, fanOut: false },
+    );
+    const event = await tx.webhookEvent.findUniqueOrThrow({
+      where: { id: eventId },
       select: { id: true, type: true, createdAt: true, userId: true, source: true, payload: true },
     });
     await tx.webhookDelivery.create({

@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   EVENT_CATALOG,
   EVENT_TYPES,
-  describeEventTypes,
+  OPERATIONAL_EVENT_TYPES,
+  customEventTypeNameProblem,
+  describeBuiltInEventTypes,
+  EventTypeNameSchema,
   parseEventPayload,
   serializeEndpointEnvelope,
 } from "~/lib/events/catalog";
@@ -27,7 +30,7 @@ describe("the event catalog", () => {
   });
 
   it("serves a JSON Schema per type that requires the payload's fields", () => {
-    const described = describeEventTypes();
+    const described = describeBuiltInEventTypes();
     expect(described.map((entry) => entry.type)).toEqual(EVENT_TYPES);
     const connected = described.find((entry) => entry.type === "integration.connected")!;
     expect(connected.schema).toMatchObject({
@@ -39,6 +42,52 @@ describe("the event catalog", () => {
   it("refuses a payload that does not match its type, and a payload of another type", () => {
     expect(() => parseEventPayload("oauth.grant.created", { event: "oauth.grant.created" })).toThrow();
     expect(() => parseEventPayload("webhook.test", EVENT_CATALOG["oauth.grant.created"].example)).toThrow();
+  });
+});
+
+describe("event type names", () => {
+  it.each(["order.created", "invoice.payment_failed", "a.b.c", "v2.order.created"])("accepts %s", (name) => {
+    expect(EventTypeNameSchema.safeParse(name).success).toBe(true);
+    expect(customEventTypeNameProblem(name)).toBeNull();
+  });
+
+  it.each([
+    "order",
+    "Order.Created",
+    "order..created",
+    ".order",
+    "order.",
+    "order created",
+    "2fa.enabled",
+    "ä.b",
+    "x".repeat(99) + ".y",
+  ])("refuses %s", (name) => {
+    expect(EventTypeNameSchema.safeParse(name).success).toBe(false);
+  });
+
+  it.each([
+    ["integration.connected", /Echo's own event types/],
+    ["integration.synced", /reserved/],
+    ["endpoint.renamed", /reserved/],
+    ["webhook.ping", /reserved/],
+    ["delivery.late", /reserved/],
+  ])("keeps %s for Echo", (name, message) => {
+    expect(customEventTypeNameProblem(name)).toMatch(message);
+  });
+
+  it("has four operational types, each in the catalog", () => {
+    expect(OPERATIONAL_EVENT_TYPES).toEqual([
+      "endpoint.disabled",
+      "endpoint.enabled",
+      "delivery.exhausted",
+      "secret.rotated",
+    ]);
+    for (const type of OPERATIONAL_EVENT_TYPES) expect(EVENT_TYPES).toContain(type);
+    expect(
+      describeBuiltInEventTypes()
+        .filter((entry) => entry.kind === "operational")
+        .map((entry) => entry.type),
+    ).toEqual([...OPERATIONAL_EVENT_TYPES]);
   });
 });
 
@@ -69,9 +118,17 @@ describe("the endpoint envelope", () => {
     );
   });
 
-  it("refuses an event type outside the catalog", () => {
+  it("sends a custom type's payload as it was published (checked against its JSON Schema then)", () => {
+    const body = serializeEndpointEnvelope({
+      event: { ...event, type: "order.created", payload: { total: 42, id: "ord_1" } },
+      endpoint: { id: "e", name: "n" },
+    });
+    expect(JSON.parse(body)).toMatchObject({ event: { type: "order.created", payload: { total: 42, id: "ord_1" } } });
+  });
+
+  it("refuses a type that cannot be in the catalog", () => {
     expect(() =>
-      serializeEndpointEnvelope({ event: { ...event, type: "user.deleted" }, endpoint: { id: "e", name: "n" } }),
+      serializeEndpointEnvelope({ event: { ...event, type: "Not A Type" }, endpoint: { id: "e", name: "n" } }),
     ).toThrow(/not in the catalog/);
   });
 });

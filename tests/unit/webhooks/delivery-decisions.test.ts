@@ -13,6 +13,7 @@ import {
   INTERRUPTED_ATTEMPT_ERROR,
   interruptedAttempt,
   oauthAppTarget,
+  operationalOutcome,
   signingSecretsInUse,
   TARGET_GONE_REASON,
   USER_AGENT,
@@ -681,5 +682,63 @@ describe("attemptOutcome", () => {
       outcome: "failed",
       reason: "failed",
     });
+  });
+});
+
+describe("operationalOutcome", () => {
+  const of = (
+    result: SendResult,
+    {
+      eventType = "order.created",
+      endpointId = "endpoint_1" as string | null,
+      blockedReason = null as string | null,
+      attemptCount = 1,
+      maxAttempts = 8,
+    } = {},
+  ) =>
+    operationalOutcome({
+      delivery: { eventType },
+      endpointId,
+      blockedReason,
+      verdict: verdictFor(result, { attemptCount, maxAttempts, blockedReason }),
+    });
+
+  it("raises nothing while a delivery succeeds or still has retries", () => {
+    expect(of(response(200))).toEqual({ exhausted: false, disabled: false });
+    expect(of(response(503))).toEqual({ exhausted: false, disabled: false });
+  });
+
+  it("raises delivery.exhausted when the last retry fails, and when a 4xx is not retried", () => {
+    expect(of(response(500), { attemptCount: 8, maxAttempts: 8 })).toEqual({ exhausted: true, disabled: false });
+    expect(of(response(422))).toEqual({ exhausted: true, disabled: false });
+  });
+
+  it("raises endpoint.disabled as well when the attempt disables the endpoint (410 Gone)", () => {
+    expect(of(response(410))).toEqual({ exhausted: true, disabled: true });
+  });
+
+  it("raises nothing for a delivery blocked by its disabled endpoint: endpoint.disabled already said so", () => {
+    expect(
+      of(
+        { kind: "connection_error", error: "The endpoint is disabled: gone", durationMs: 0 },
+        {
+          blockedReason: "The endpoint is disabled: gone",
+        },
+      ),
+    ).toEqual({ exhausted: false, disabled: false });
+  });
+
+  it("raises nothing about a delivery of an operational event, so a failing endpoint cannot feed a loop", () => {
+    for (const eventType of ["delivery.exhausted", "endpoint.disabled", "endpoint.enabled", "secret.rotated"]) {
+      expect(of(response(410), { eventType })).toEqual({ exhausted: false, disabled: false });
+      expect(of(response(500), { eventType, attemptCount: 8, maxAttempts: 8 })).toEqual({
+        exhausted: false,
+        disabled: false,
+      });
+    }
+  });
+
+  it("raises nothing for an OAuth app's webhook", () => {
+    expect(of(response(410), { endpointId: null })).toEqual({ exhausted: false, disabled: false });
   });
 });
