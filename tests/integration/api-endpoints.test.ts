@@ -376,7 +376,7 @@ describe("test sends and the delivery log", () => {
     await expectProblem(await me.call("/deliveries?limit=ten"), 400, "limit");
     await expectProblem(await me.call("/deliveries?cursor=bm90LWEtY3Vyc29y"), 400, "cursor");
     await expectProblem(await me.call("/deliveries?status=LOST"), 400, "status");
-    await expectProblem(await me.call("/deliveries?eventType=user.deleted"), 400, "eventType");
+    await expectProblem(await me.call("/deliveries?eventType=Not%20A%20Type"), 400, "eventType");
     await expectProblem(await me.call("/deliveries?since=yesterday"), 400, "since");
     await expectProblem(
       await me.call("/deliveries?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z"),
@@ -450,7 +450,8 @@ describe("bad input is refused with the field and the reason", () => {
     ["a metadata address", { ...valid, url: "http://169.254.169.254/latest/meta-data" }, "url"],
     ["a private address", { ...valid, url: "http://10.1.2.3/hook" }, "url"],
     ["a non-http scheme", { ...valid, url: "ftp://hooks.example.com/x" }, "url"],
-    ["an unknown event type", { ...valid, eventTypes: ["user.deleted"] }, "eventTypes.0"],
+    ["an unknown event type", { ...valid, eventTypes: ["user.deleted"] }, "eventTypes"],
+    ["an event type that is not a type's name", { ...valid, eventTypes: ["User Deleted"] }, "eventTypes.0"],
     ["event types as a string", { ...valid, eventTypes: "webhook.test" }, "eventTypes"],
     ["maxRetries over 10", { ...valid, maxRetries: 11 }, "maxRetries"],
     ["maxRetries as a string", { ...valid, maxRetries: "3" }, "maxRetries"],
@@ -557,7 +558,9 @@ describe("bad input is refused with the field and the reason", () => {
     ["POST", "/deliveries", "GET"],
     ["DELETE", "/deliveries/d", "GET"],
     ["GET", "/deliveries/d/retry", "POST"],
-    ["POST", "/event-types", "GET"],
+    ["DELETE", "/event-types", "GET, POST"],
+    ["GET", "/events", "POST"],
+    ["PUT", "/events/batch", "POST"],
   ])("answers %s %s with 405 and Allow: %s", async (method, path, allow) => {
     const me = await developer();
     const response = await me.call(path, { method });

@@ -121,7 +121,12 @@ describe("GET /api/v1/openapi.json", () => {
         },
       })
     ).json()) as { id: string };
-    const ids: Record<string, string> = { endpointId: endpoint.id, deliveryId: test.deliveryId, appId: app.id };
+    const ids: Record<string, string> = {
+      endpointId: endpoint.id,
+      deliveryId: test.deliveryId,
+      appId: app.id,
+      eventType: "integration.connected",
+    };
     const concrete = (route: string) => route.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!);
 
     const deletes: string[] = [];

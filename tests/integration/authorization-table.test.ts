@@ -6,7 +6,7 @@ import { sendTestEvent } from "~/services/webhooks/test-event.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
 import { createAliceAndBob } from "../support/fixtures/alice-and-bob";
 import { csrfTokenIn, fetchWithJar, logInOverHttp, type CookieJar } from "../support/http-session";
-import { ROUTES, describeRow, isForm, type AliceIds, type RouteCase } from "../support/route-table";
+import { ROUTES, TABLE_EVENT_TYPE, describeRow, isForm, type AliceIds, type RouteCase } from "../support/route-table";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
 
 // Every route in the table, called by Bob about Alice's things, by nobody, and by Alice
@@ -20,6 +20,7 @@ const ids: AliceIds = {
   endpointDeliveryId: "",
   accountId: "",
   apiKeyId: "",
+  userId: "",
 };
 type Caller = { jar?: CookieJar; csrf?: string; apiKey?: string };
 let alice: Caller;
@@ -37,6 +38,12 @@ beforeAll(async () => {
   const password = "a-long-password-authz-table";
   const world = await createAliceAndBob(prisma, { password, appName: "Alice's table app" });
   const { alice: a, bob: b, app, apiKey: key } = world;
+  // Alice runs this Echo (an operator): the catalog's and publishing-for-others rows are hers, not Bob's.
+  await prisma.user.update({ where: { id: a.id }, data: { isOperator: true } });
+  await prisma.eventType.create({
+    data: { name: TABLE_EVENT_TYPE, description: "The table's own type.", schema: { type: "object" }, example: {} },
+  });
+  ids.userId = a.id;
   ids.appId = app.id;
   ids.accountId = world.accountId;
   ids.deliveryId = world.deliveryId;
@@ -122,6 +129,8 @@ async function snapshot(): Promise<string> {
     prisma.oAuthAuthorizationCode.findMany(byId),
     prisma.oAuthToken.findMany(byId),
     prisma.taskRun.count(),
+    prisma.eventType.findMany(byId),
+    prisma.publishIdempotencyKey.count(),
   ]);
   return JSON.stringify(parts);
 }

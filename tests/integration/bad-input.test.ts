@@ -18,9 +18,11 @@ import {
   RotateSecretSchema,
   createEndpoint,
 } from "~/services/webhooks/endpoints.server";
+import { EventTypeCreateSchema, EventTypeUpdateSchema } from "~/services/webhooks/event-types.server";
+import { PublishBatchSchema, PublishEventSchema } from "~/services/webhooks/publish.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
 import { csrfTokenIn, fetchWithJar, logInOverHttp, type CookieJar } from "../support/http-session";
-import { ROUTES, isForm } from "../support/route-table";
+import { ROUTES, TABLE_EVENT_TYPE, isForm } from "../support/route-table";
 import { hostileFor, hostileFormFor, hostileString, junk } from "../support/zod-arbitrary";
 
 // Hostile bodies for every JSON API route and form action that takes input: Echo answers
@@ -41,9 +43,23 @@ beforeAll(async () => {
     env: { SEED_DEMO_DATA: "false", WORKER_ENABLED: "false", OUTBOUND_ALLOWED_HOSTS: "10.9.8.7,hooks.internal.test" },
   });
   const password = "a-long-password-bad-input";
+  // An operator, so that the event catalog's forms and routes get past the role check to the input.
   const user = await prisma.user.create({
-    data: { email: `fuzz-${Date.now()}@example.com`, name: "Fuzz", passwordHash: await hashPassword(password) },
+    data: {
+      email: `fuzz-${Date.now()}@example.com`,
+      name: "Fuzz",
+      passwordHash: await hashPassword(password),
+      isOperator: true,
+    },
     select: { id: true, email: true },
+  });
+  await prisma.eventType.create({
+    data: {
+      name: TABLE_EVENT_TYPE,
+      description: "Fuzzed.",
+      schema: { type: "object", properties: { n: { type: "integer" } } },
+      example: {},
+    },
   });
   const app = await createOAuthApp(prisma, user.id, {
     name: "Fuzzed app",
@@ -83,6 +99,7 @@ async function fingerprint(): Promise<string> {
     "WebhookEvent",
     "WebhookDelivery",
     "TaskRun",
+    "EventType",
   ];
   const parts = tables.map(
     (table) => `(SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t."id")), '') FROM "${table}" t)`,
@@ -205,6 +222,25 @@ const apiTargets: {
     method: "POST",
     path: () => `/api/v1/endpoints/${endpointId}/retry-failed`,
     body: hostileFor(RetryFailedSchema),
+  },
+  {
+    name: "create an event type",
+    method: "POST",
+    path: () => "/api/v1/event-types",
+    body: hostileFor(EventTypeCreateSchema),
+  },
+  {
+    name: "change an event type",
+    method: "PATCH",
+    path: () => `/api/v1/event-types/${TABLE_EVENT_TYPE}`,
+    body: hostileFor(EventTypeUpdateSchema),
+  },
+  { name: "publish an event", method: "POST", path: () => "/api/v1/events", body: hostileFor(PublishEventSchema) },
+  {
+    name: "publish a batch of events",
+    method: "POST",
+    path: () => "/api/v1/events/batch",
+    body: hostileFor(PublishBatchSchema),
   },
 ];
 
@@ -336,6 +372,23 @@ const formTargets: {
     name: "retry an endpoint's failed deliveries (form)",
     path: () => `/webhooks/endpoints/${endpointId}`,
     fields: hostileFormFor(z.object({ since: z.string() })).map((fields) => [["intent", "retry-failed"], ...fields]),
+  },
+  {
+    name: "new event type",
+    path: () => "/event-types/new",
+    fields: hostileFormFor(
+      z.object({ name: z.string(), description: z.string(), schema: z.string(), example: z.string() }),
+    ),
+  },
+  {
+    name: "edit an event type",
+    path: () => `/event-types/${TABLE_EVENT_TYPE}`,
+    fields: fc
+      .tuple(
+        fc.constantFrom("save", "archive", "restore", "bogus"),
+        hostileFormFor(z.object({ description: z.string(), schema: z.string(), example: z.string() })),
+      )
+      .map(([intent, fields]) => [["intent", intent], ...fields]),
   },
   { name: "log in", path: () => "/login", fields: hostileFormFor(LoginSchema) },
   { name: "sign up", path: () => "/signup", fields: hostileFormFor(SignupSchema) },
@@ -541,6 +594,16 @@ const validApiBodies: { method: string; path: () => string; body: Record<string,
     body: { name: "ok", redirectUris: ["https://ok.example/cb"] },
   },
   { method: "PUT", path: () => `/api/v1/oauth-apps/${appId}/webhook`, body: { url: "https://ok.example/hook" } },
+  {
+    method: "POST",
+    path: () => "/api/v1/events",
+    body: { eventType: TABLE_EVENT_TYPE, payload: { n: 1 }, idempotencyKey: "k-1" },
+  },
+  {
+    method: "POST",
+    path: () => "/api/v1/event-types",
+    body: { name: "fuzz.poisoned", description: "ok", schema: { type: "object" }, example: {} },
+  },
 ];
 const validForms: { path: () => string; fields: Record<string, string>; kind?: "oauth"; upstream?: boolean }[] = [
   {
@@ -556,6 +619,14 @@ const validForms: { path: () => string; fields: Record<string, string>; kind?: "
     fields: { intent: "save", webhookUrl: "https://ok.example/hook", maxRetries: "3", timeoutSeconds: "10" },
   },
   { path: () => "/settings/api-keys", fields: { name: "ok" } },
+  {
+    path: () => "/event-types/new",
+    fields: { name: "fuzz.form_poisoned", description: "ok", schema: '{"type": "object"}', example: "{}" },
+  },
+  {
+    path: () => `/event-types/${TABLE_EVENT_TYPE}`,
+    fields: { intent: "save", description: "ok", schema: '{"type": "object"}', example: "{}" },
+  },
   {
     path: () => "/integrations?index",
     fields: { intent: "connect-api-key", slug: "postmark", apiKey: "pm-key" },
@@ -642,6 +713,9 @@ describe("poison in one field at a time", () => {
     `/webhooks/endpoints/${"x".repeat(100)}/stats`,
     "/webhooks/endpoints/x/stats?range=%ff&since=yesterday",
     `/api/v1/endpoints/${"x".repeat(5_000)}`,
+    `/api/v1/event-types/${"x".repeat(5_000)}`,
+    "/api/v1/event-types?includeArchived=maybe&extra=1",
+    `/event-types/${"%E2%80%AE".repeat(50)}`,
     "/api/v1/deliveries?status=bogus&since=never&limit=-1&cursor=%ff",
   ])("GET %s", async (path) => {
     if (path.startsWith("/api/")) {

@@ -17,6 +17,10 @@ const { triggerOAuthIntegrationWebhook } = await import("~/services/webhooks/int
 const { EndpointCreateSchema, createEndpoint } = await import("~/services/webhooks/endpoints.server");
 const { connectIntegration, createIntegrationDefinition, createOAuthApp, createUser } =
   await import("../support/fixtures/webhooks");
+const { publishEvents } = await import("~/services/webhooks/publish.server");
+const { attemptWebhookDelivery, markDeliveryAbandoned } = await import("~/services/webhooks/deliver-webhook.server");
+const { fanOutEvent } = await import("~/services/webhooks/integration-fanout.server");
+const { startWebhookReceiver } = await import("../support/webhook-receiver");
 
 afterEach(() => {
   triggerDev.behaviour.failWith = null;
@@ -222,3 +226,126 @@ describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
 function byKey(a: { idempotencyKey?: string }, b: { idempotencyKey?: string }) {
   return (a.idempotencyKey ?? "").localeCompare(b.idempotencyKey ?? "");
 }
+
+describe("Trigger.dev mode: published and operational events", () => {
+  async function orderType() {
+    await prisma.eventType.upsert({
+      where: { name: "order.created" },
+      create: { name: "order.created", description: "An order.", schema: { type: "object" }, example: {} },
+      update: {},
+    });
+  }
+
+  it("hands a published event to webhook-event-fanout with a global key; while the API is down the event waits in the outbox, recorded", async () => {
+    await orderType();
+    const user = await createUser(prisma);
+    const [published] = await publishEvents({ publisherId: user.id }, [
+      { eventType: "order.created", payload: { id: 1 } },
+    ]);
+    expect(itemsFor(published!.eventId)).toEqual([
+      expect.objectContaining({
+        task: "webhook-event-fanout",
+        payload: { eventId: published!.eventId },
+        idempotencyKey: globalKey(`order.created:${published!.eventId}`),
+      }),
+    ]);
+    expect(await event(published!.eventId)).toMatchObject({ dispatchAttempts: 1, lastDispatchError: null });
+
+    triggerDev.behaviour.failWith = 503;
+    const [waiting] = await publishEvents({ publisherId: user.id }, [
+      { eventType: "order.created", payload: { id: 2 } },
+    ]);
+    expect(await event(waiting!.eventId)).toMatchObject({
+      dispatchedAt: null,
+      dispatchAttempts: 1,
+      lastDispatchError: expect.stringMatching(/503/),
+      payload: { id: 2 },
+    });
+    triggerDev.behaviour.failWith = null;
+    await dispatchPendingEvents({});
+    expect(itemsFor(waiting!.eventId)).toHaveLength(1);
+  });
+
+  it("the webhook-delivery task's attempt raises endpoint.disabled and delivery.exhausted on 410 Gone, in its record, and hands them over", async () => {
+    await orderType();
+    const user = await createUser(prisma);
+    const gone = await startWebhookReceiver({ status: 410 });
+    try {
+      const goneEndpoint = await createEndpoint(
+        { userId: user.id },
+        EndpointCreateSchema.parse({ name: "Gone", url: gone.url, eventTypes: ["order.created"] }),
+      );
+      await createEndpoint(
+        { userId: user.id },
+        EndpointCreateSchema.parse({
+          name: "Monitor",
+          url: "https://monitor.example.com/hook",
+          eventTypes: ["endpoint.disabled", "delivery.exhausted"],
+        }),
+      );
+      const [published] = await publishEvents({ publisherId: user.id }, [{ eventType: "order.created", payload: {} }]);
+      await fanOutEvent(published!.eventId);
+      const delivery = await prisma.webhookDelivery.findFirstOrThrow({
+        where: { eventId: published!.eventId, endpointId: goneEndpoint.id },
+      });
+
+      expect(await attemptWebhookDelivery(delivery.id)).toMatchObject({ outcome: "failed" });
+
+      const raised = await prisma.webhookEvent.findMany({
+        where: { userId: user.id, type: { in: ["endpoint.disabled", "delivery.exhausted"] } },
+        orderBy: { type: "asc" },
+      });
+      expect(raised.map((row) => row.type)).toEqual(["delivery.exhausted", "endpoint.disabled"]);
+      expect(raised.find((row) => row.type === "delivery.exhausted")!.payload).toMatchObject({
+        delivery: { id: delivery.id, event_type: "order.created", last_status_code: 410 },
+      });
+      for (const row of raised) {
+        expect(row.dispatchedAt).toBeInstanceOf(Date);
+        expect(itemsFor(row.id)).toEqual([expect.objectContaining({ task: "webhook-event-fanout" })]);
+      }
+      expect(
+        (await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: goneEndpoint.id } })).disabledAt,
+      ).not.toBeNull();
+
+      // The monitor's delivery of delivery.exhausted, failing for good too, raises nothing more.
+      const exhausted = raised.find((row) => row.type === "delivery.exhausted")!;
+      await fanOutEvent(exhausted.id);
+      const toMonitor = await prisma.webhookDelivery.findFirstOrThrow({ where: { eventId: exhausted.id } });
+      await prisma.webhookEndpoint.update({ where: { id: toMonitor.endpointId! }, data: { url: gone.url } });
+      expect(await attemptWebhookDelivery(toMonitor.id)).toMatchObject({ outcome: "failed" });
+      expect(
+        await prisma.webhookEvent.count({
+          where: { userId: user.id, type: { in: ["endpoint.disabled", "delivery.exhausted"] } },
+        }),
+      ).toBe(2);
+    } finally {
+      await gone.close();
+    }
+  });
+
+  it("a delivery the engine gives up on (onFailure) raises delivery.exhausted in the same transaction", async () => {
+    await orderType();
+    const user = await createUser(prisma);
+    const endpoint = await createEndpoint(
+      { userId: user.id },
+      EndpointCreateSchema.parse({
+        name: "Flaky",
+        url: "https://flaky.example.com/hook",
+        eventTypes: ["order.created"],
+      }),
+    );
+    const [published] = await publishEvents({ publisherId: user.id }, [{ eventType: "order.created", payload: {} }]);
+    await fanOutEvent(published!.eventId);
+    const delivery = await prisma.webhookDelivery.findFirstOrThrow({ where: { eventId: published!.eventId } });
+
+    await markDeliveryAbandoned(delivery.id, new Error("worker crashed 20 times"));
+    await markDeliveryAbandoned(delivery.id, new Error("worker crashed 20 times"));
+
+    const raised = await prisma.webhookEvent.findMany({ where: { userId: user.id, type: "delivery.exhausted" } });
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.payload).toMatchObject({
+      endpoint: { id: endpoint.id, name: "Flaky" },
+      delivery: { id: delivery.id, last_error: "Abandoned by the job engine: worker crashed 20 times" },
+    });
+  });
+});

@@ -13,7 +13,12 @@ export type AliceIds = {
   endpointDeliveryId: string;
   accountId: string;
   apiKeyId: string;
+  /** Alice herself (publishing for another user is an operator's right). */
+  userId: string;
 };
+
+/** A custom event type the tables create before they run (the catalog is shared, not Alice's). */
+export const TABLE_EVENT_TYPE = "authz.table_type";
 
 /**
  * - `public`: anyone (login, signup, the landing page, OAuth metadata).
@@ -35,6 +40,10 @@ export type Names =
   | "integration"
   | "api-key"
   | "grant"
+  /** Only an operator may (the event catalog, publishing for another user): Alice is one, Bob is not. */
+  | "operator"
+  /** Alice as the user an event is published for. */
+  | "user"
   | null;
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -61,7 +70,12 @@ export type RouteCase = {
     | "api-key"
     | "endpoint"
     | "endpoint-update"
-    | "endpoint-form";
+    | "endpoint-form"
+    | "event-type"
+    | "event-type-update"
+    | "publish"
+    | "publish-batch"
+    | "event-type-form";
 };
 
 export function isForm(row: RouteCase): boolean {
@@ -490,7 +504,52 @@ ROUTES.push(
   refusals("api.v1.deliveries.$deliveryId", "POST", "/api/v1/deliveries/x"),
   refusals("api.v1.deliveries.$deliveryId.retry", "GET", "/api/v1/deliveries/x/retry"),
   { file: "api.v1.event-types", method: "GET", access: "api-key", names: null, path: () => "/api/v1/event-types" },
-  refusals("api.v1.event-types", "POST", "/api/v1/event-types"),
+  {
+    file: "api.v1.event-types",
+    method: "POST",
+    access: "api-key",
+    names: "operator",
+    path: () => "/api/v1/event-types",
+    body: () => ({ name: "bob.sneaky_type", description: "Bob's", schema: { type: "object" }, example: {} }),
+    shape: "event-type",
+  },
+  {
+    file: "api.v1.event-types.$eventType",
+    method: "GET",
+    access: "api-key",
+    names: null,
+    path: () => `/api/v1/event-types/${TABLE_EVENT_TYPE}`,
+  },
+  {
+    file: "api.v1.event-types.$eventType",
+    method: "PATCH",
+    access: "api-key",
+    names: "operator",
+    path: () => `/api/v1/event-types/${TABLE_EVENT_TYPE}`,
+    body: () => ({ archived: true }),
+    shape: "event-type-update",
+  },
+  refusals("api.v1.event-types.$eventType", "POST", `/api/v1/event-types/${TABLE_EVENT_TYPE}`),
+  {
+    file: "api.v1.events",
+    method: "POST",
+    access: "api-key",
+    names: "user",
+    path: () => "/api/v1/events",
+    body: (ids) => ({ eventType: TABLE_EVENT_TYPE, payload: { by: "bob" }, userId: ids.userId }),
+    shape: "publish",
+  },
+  refusals("api.v1.events", "GET", "/api/v1/events"),
+  {
+    file: "api.v1.events.batch",
+    method: "POST",
+    access: "api-key",
+    names: "user",
+    path: () => "/api/v1/events/batch",
+    body: (ids) => ({ events: [{ eventType: TABLE_EVENT_TYPE, payload: { by: "bob" }, userId: ids.userId }] }),
+    shape: "publish-batch",
+  },
+  refusals("api.v1.events.batch", "GET", "/api/v1/events/batch"),
   { file: "api.v1.openapi[.]json", method: "GET", access: "public", names: null, path: () => "/api/v1/openapi.json" },
   refusals("api.v1.openapi[.]json", "POST", "/api/v1/openapi.json"),
   refusals("api.v1.oauth-apps.$appId.rotate-secret", "GET", "/api/v1/oauth-apps/x/rotate-secret"),
@@ -568,6 +627,35 @@ ROUTES.push(
     path: (ids) => `/resources/webhooks/endpoints/${ids.endpointId}/test-event`,
   },
   refusals("resources.webhooks.endpoints.$endpointId.test-event", "GET", "/resources/webhooks/endpoints/x/test-event"),
+
+  // The event catalog, pages: everyone reads it; operators change it.
+  { file: "event-types._index", method: "GET", access: "session", names: null, path: () => "/event-types" },
+  {
+    file: "event-types.$eventType",
+    method: "GET",
+    access: "session",
+    names: null,
+    path: () => `/event-types/${TABLE_EVENT_TYPE}`,
+  },
+  { file: "event-types.new", method: "GET", access: "session", names: "operator", path: () => "/event-types/new" },
+  {
+    file: "event-types.new",
+    method: "POST",
+    access: "session",
+    names: "operator",
+    path: () => "/event-types/new",
+    body: () => ({ name: "bob.form_type", description: "Bob's", schema: '{"type": "object"}', example: "{}" }),
+    shape: "event-type-form",
+  },
+  ...(["save", "archive", "restore"] as const).map((intent): RouteCase => ({
+    file: "event-types.$eventType",
+    method: "POST",
+    intent,
+    access: "session",
+    names: "operator",
+    path: () => `/event-types/${TABLE_EVENT_TYPE}`,
+    body: () => (intent === "save" ? { description: "Bob was here", schema: '{"type": "object"}', example: "{}" } : {}),
+  })),
 );
 
 export function describeRow(row: RouteCase): string {

@@ -237,7 +237,8 @@ export const CLAIM_SQL = `
        RETURNING d.id, d."eventId", d."endpointId", d."eventType", d."attemptCount", d."lastStatusCode", d."lastError"
      ), exhausted AS (
        -- An abandoned delivery failed for good: its endpoint's owner hears of it (delivery.exhausted) in
-       -- this transaction, unless it was itself an operational event. Nothing to do when none was abandoned.
+       -- this transaction, unless it was itself an operational event; the outbox sweep hands it over.
+       -- Nothing to do when none was abandoned (almost always).
        INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt")
        SELECT gen_random_uuid()::text, 'delivery.exhausted', e."ownerId", 'endpoint:' || e.id,
               jsonb_build_object(
