@@ -109,7 +109,7 @@ describe("creating an endpoint", () => {
       user.jar,
       "/webhooks/endpoints/new",
       endpointForm(user.csrf, { name: " ", maxRetries: "11", timeoutSeconds: "1", secretMode: "paste", secret: "x" }, [
-        ["eventTypes", "no.such.event"],
+        ["eventTypes", "No Such Event"],
       ]),
     );
     expect(second.status).toBe(400);
@@ -118,7 +118,16 @@ describe("creating an endpoint", () => {
     expect(secondPage).toContain("At most 10 retries");
     expect(secondPage).toContain("The timeout must be at least 5 seconds");
     expect(secondPage).toContain('A secret is "whsec_"');
-    expect(secondPage).toContain("Unknown event type");
+    expect(secondPage).toContain("name is lowercase words (a-z, 0-9, _) separated by dots");
+
+    // A well-formed name the catalog does not have is refused beside the events, once the rest is right.
+    const unknownType = await postForm(
+      user.jar,
+      "/webhooks/endpoints/new",
+      endpointForm(user.csrf, {}, [["eventTypes", "no.such.event"]]),
+    );
+    expect(unknownType.status).toBe(400);
+    expect(await html(unknownType)).toContain("No event type no.such.event in the catalog.");
 
     const badUrl = await postForm(
       user.jar,
