@@ -90,7 +90,7 @@ test("an endpoint made in the browser receives a test event; a failure is retrie
     await expect(row.getByTestId("delivery-status")).toHaveText("success");
     await expect(row).toContainText("webhook.test");
     await expect(row).toContainText("Local receiver");
-    await page.getByLabel("Endpoint").selectOption({ label: "Local receiver" });
+    await page.locator("select[name=endpointId]").selectOption({ label: "Local receiver" });
     await page.getByRole("button", { name: "Filter" }).click();
     await expect(page).toHaveURL(/endpointId=/);
     await expect(page.getByTestId("delivery-row")).toHaveCount(1);
@@ -181,7 +181,7 @@ test("the endpoint page reveals and rotates the secret, pauses, edits without ec
     expect(await page.content()).not.toContain("hidden-token-42");
     await expect(page.getByLabel("oauth.grant.created")).toBeChecked();
     await page.getByLabel("Name", { exact: true }).fill("Billing hooks (v2)");
-    await page.getByLabel("Enabled").uncheck();
+    await page.getByRole("checkbox", { name: /^Enabled \(switched off/ }).uncheck();
     await snapshot(page, "endpoint-edit");
     await page.getByRole("button", { name: "Save endpoint" }).click();
     await expect(page.getByRole("heading", { name: "Billing hooks (v2)", level: 1 })).toBeVisible();
@@ -189,7 +189,7 @@ test("the endpoint page reveals and rotates the secret, pauses, edits without ec
 
     // The hidden header value survived the save untouched.
     await page.getByRole("link", { name: "Edit" }).click();
-    await page.getByLabel("Enabled").check();
+    await page.getByRole("checkbox", { name: /^Enabled \(switched off/ }).check();
     await page.getByRole("button", { name: "Save endpoint" }).click();
     await expect(page.getByTestId("endpoint-state")).toHaveText("active");
     await page.getByRole("button", { name: "Send test event" }).click();
