@@ -5,7 +5,9 @@
  *   (b) a steady RATE deliveries/s for STEADY_SECONDS, with Echo's memory sampled;
  *   (c) one event fanned out to FANOUT_APPS apps;
  *   (d) (a) while HANG_FRACTION of the apps never answer (until their timeout);
- *   (e) (a) with 1, 2 and 4 Echo processes (each with its worker) on one PostgreSQL.
+ *   (e) (a) with 1, 2 and 4 Echo processes (each with its worker) on one PostgreSQL;
+ *   (f) (a) with finished deliveries already in the table;
+ *   (g) a steady G_RATE events/s published over HTTP (POST /api/v1/events) to G_ENDPOINTS endpoints.
  * Loopback only, bounded counts and deadlines. Prints a table, writes JSON to bench/results/.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
@@ -27,7 +29,7 @@ import { buildSignatureHeaders } from "../app/lib/webhooks/signing.ts";
 import { generateWebhookSecret } from "../app/lib/webhooks/secrets.ts";
 
 const knob = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? "a,b,c,d,e,f").split(",").map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? "a,b,c,d,e,f,g").split(",").map((s) => s.trim()));
 const EVENTS = knob("BENCH_EVENTS", 2000);
 const APPS = knob("BENCH_APPS", 10);
 const USERS = Math.max(1, Math.round(EVENTS / 10));
@@ -49,6 +51,16 @@ const HISTORY_DELIVERIES = knob("BENCH_HISTORY_DELIVERIES", 100_000);
 /** History rows are this old, so every count of the run's own rows can leave them out. */
 const HISTORY_AGE_DAYS = 10;
 const RUN_ROWS_SINCE = () => new Date(Date.now() - 24 * 60 * 60_000);
+/** (g): events/s published over HTTP, for how long, to how many endpoints (one user each, with its own key). */
+const G_RATE = knob("BENCH_G_RATE", 1000);
+const G_SECONDS = knob("BENCH_G_SECONDS", 30);
+const G_ENDPOINTS = knob("BENCH_G_ENDPOINTS", 10);
+/** (g): HTTP connections the publishers share (requests are sent on schedule, not after the previous answer). */
+const G_CONNECTIONS = knob("BENCH_G_CONNECTIONS", 64);
+/** (g): 1 sends an Idempotency-Key with every event, as a careful producer does (a transaction per publish). */
+const G_IDEMPOTENCY = process.env.BENCH_G_IDEMPOTENCY !== "0";
+/** (g): events per request; above 1, POST /api/v1/events/batch (each event with its own key). */
+const G_BATCH = Math.max(1, Math.min(100, knob("BENCH_G_BATCH", 1)));
 
 type Receiver = {
   child: ChildProcess;
@@ -206,7 +218,7 @@ function cpuMeter(echoPids: () => number[], receiverPid: number) {
   };
 }
 
-type EchoProcess = { child: ChildProcess; pid: number };
+type EchoProcess = { child: ChildProcess; pid: number; url: string };
 
 async function startEcho(env: Record<string, string>): Promise<EchoProcess> {
   const port = await freePort();
@@ -228,7 +240,7 @@ async function startEcho(env: Record<string, string>): Promise<EchoProcess> {
     });
     child.once("exit", (code) => reject(new Error(`Echo exited with ${code}`)));
   });
-  return { child, pid: child.pid! };
+  return { child, pid: child.pid!, url: `http://127.0.0.1:${port}` };
 }
 
 async function stopEcho(echo: EchoProcess): Promise<void> {
@@ -477,13 +489,16 @@ async function main() {
 
   async function withEcho<T>(
     processes: number,
-    body: (pids: number[]) => Promise<T>,
+    body: (pids: number[], urls: string[]) => Promise<T>,
   ): Promise<T & { peakMb: number; cpu: ReturnType<ReturnType<typeof cpuMeter>> }> {
     const echoes: EchoProcess[] = [];
     try {
       for (let i = 0; i < processes; i++) echoes.push(await startEcho(echoEnv));
       const meter = cpuMeter(() => echoes.map((echo) => echo.pid), receiver.child.pid!);
-      const result = await body(echoes.map((echo) => echo.pid));
+      const result = await body(
+        echoes.map((echo) => echo.pid),
+        echoes.map((echo) => echo.url),
+      );
       const cpu = meter();
       return { ...result, cpu, peakMb: Math.max(...echoes.map((echo) => memoryMb(echo.pid, "VmHWM"))) };
     } finally {
@@ -658,6 +673,136 @@ async function main() {
     if (a) console.log(`(f) / (a): ${(f.perSecond / a.perSecond).toFixed(3)} (target ≥ 0.9)`);
   }
 
+  if (SCENARIOS.has("g")) {
+    const count = Math.round(G_RATE * G_SECONDS);
+    console.log(
+      `(g) ${G_RATE} events/s published over HTTP for ${G_SECONDS} s (${count} events) to ${G_ENDPOINTS} endpoints…`,
+    );
+    await freshData();
+    const { createApiKey } = await import("../app/services/api/api-keys.server.ts");
+    const eventType = "bench.order_created";
+    await prisma.eventType.create({
+      data: {
+        name: eventType,
+        description: "An order, published by the benchmark.",
+        schema: {
+          type: "object",
+          properties: { id: { type: "string" }, total: { type: "number", minimum: 0 }, currency: { type: "string" } },
+          required: ["id", "total", "currency"],
+        },
+        example: { id: "ord_1", total: 1, currency: "EUR" },
+      },
+    });
+    // One user per endpoint, each publishing with its own key to its own endpoint: every event is one delivery.
+    const publishers: { key: string }[] = [];
+    for (let i = 0; i < G_ENDPOINTS; i++) {
+      const user = await prisma.user.create({
+        data: { email: `bench-${i}@example.com`, name: `Publisher ${i}`, passwordHash: "x" },
+      });
+      await prisma.webhookEndpoint.create({
+        data: {
+          ownerId: user.id,
+          name: `Orders ${i}`,
+          url: hookUrl(i),
+          secret: encryptAtRest(generateWebhookSecret()),
+          eventTypes: [eventType],
+          // The per-minute limit (100) would queue nearly everything: the bench measures the pipeline.
+          rateLimitPerMinute: 0,
+        },
+      });
+      const key = await createApiKey(prisma, user.id, { name: "bench" });
+      if (!key.ok) throw new Error(key.error);
+      publishers.push({ key: key.key });
+    }
+    const g = await withEcho(1, async (_pids, [url]) => {
+      const pool = new Pool(url!, { connections: G_CONNECTIONS, pipelining: 1 });
+      const latencies: number[] = [];
+      let accepted = 0;
+      const failures = new Map<string, number>();
+      const inFlight: Promise<void>[] = [];
+      const event = (i: number) => ({
+        eventType,
+        payload: { id: `ord_${i}`, total: i % 500, currency: "EUR" },
+        ...(G_IDEMPOTENCY && G_BATCH > 1 ? { idempotencyKey: `bench-${i}` } : {}),
+      });
+      /** Publishes events i … i + G_BATCH - 1 (one request), all for the same publisher. */
+      const publish = async (i: number) => {
+        const started = performance.now();
+        const size = Math.min(G_BATCH, count - i);
+        try {
+          const response = await pool.request({
+            path: G_BATCH > 1 ? "/api/v1/events/batch" : "/api/v1/events",
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${publishers[(i / G_BATCH) % publishers.length]!.key}`,
+              "content-type": "application/json",
+              ...(G_IDEMPOTENCY && G_BATCH === 1 ? { "idempotency-key": `bench-${i}` } : {}),
+            },
+            body: JSON.stringify(
+              G_BATCH > 1 ? { events: Array.from({ length: size }, (_, k) => event(i + k)) } : event(i),
+            ),
+          });
+          const text = await response.body.text();
+          if (response.statusCode === 202) {
+            latencies.push(performance.now() - started);
+            accepted += size;
+          } else {
+            const reason = `${response.statusCode} ${text.slice(0, 80)}`;
+            failures.set(reason, (failures.get(reason) ?? 0) + 1);
+          }
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failures.set(message, (failures.get(message) ?? 0) + 1);
+        }
+      };
+      await sleep(500);
+      const startedAt = Date.now();
+      const started = performance.now();
+      // Open loop: each publish is sent when it is due, whether or not earlier ones were answered.
+      for (let i = 0; i < count;) {
+        const due = Math.floor(((performance.now() - started) / 1000) * G_RATE) + 1;
+        while (i < Math.min(due, count)) {
+          inFlight.push(publish(i));
+          i += G_BATCH;
+        }
+        await sleep(2);
+      }
+      await Promise.all(inFlight);
+      const produceSeconds = (performance.now() - started) / 1000;
+      await pool.close();
+      await waitForSuccess(accepted);
+      const measured = await measure(startedAt);
+      const sorted = latencies.sort((a, b) => a - b);
+      return {
+        expected: count,
+        accepted,
+        offeredPerSecond: count / produceSeconds,
+        produceSeconds,
+        failures: [...failures.entries()],
+        publishLatencyMs: {
+          p50: Number(percentile(sorted, 50).toFixed(1)),
+          p99: Number(percentile(sorted, 99).toFixed(1)),
+          max: Number((sorted.at(-1) ?? NaN).toFixed(1)),
+        },
+        ...measured,
+      };
+    });
+    results.g = {
+      ...g,
+      rate: G_RATE,
+      seconds: G_SECONDS,
+      endpoints: G_ENDPOINTS,
+      idempotencyKeys: G_IDEMPOTENCY,
+      batch: G_BATCH,
+    };
+    await row("(g) publish API", { ...g, perSecond: g.delivered / g.seconds });
+    console.log(
+      `(g) publish latency (POST /api/v1/events${G_BATCH > 1 ? `/batch, ${G_BATCH} events each,` : ""} → 202) p50 ${g.publishLatencyMs.p50} ms, p99 ${g.publishLatencyMs.p99} ms, ` +
+        `max ${g.publishLatencyMs.max} ms; ${g.accepted}/${g.expected} accepted at ${Math.round(g.offeredPerSecond)}/s offered` +
+        (g.failures.length > 0 ? `; refused or failed: ${JSON.stringify(g.failures)}` : ""),
+    );
+  }
+
   const result = {
     machine: {
       cpus: os.cpus().length,
@@ -678,6 +823,12 @@ async function main() {
       HANG_TIMEOUT_MS,
       WORKERS,
       HISTORY_DELIVERIES,
+      G_RATE,
+      G_SECONDS,
+      G_ENDPOINTS,
+      G_CONNECTIONS,
+      G_IDEMPOTENCY,
+      G_BATCH,
     },
     direct,
     results,

@@ -37,7 +37,7 @@ beforeAll(async () => {
   });
   expect(created.status, await created.clone().text()).toBe(201);
   secret = ((await created.json()) as { secret: string }).secret;
-  env = { PATH: process.env.PATH, HOME: process.env.HOME, ECHO_URL: echo.url, ECHO_API_KEY: me.key };
+  env = { ...process.env, ECHO_URL: echo.url, ECHO_API_KEY: me.key };
 }, 90_000);
 
 afterAll(async () => {

@@ -482,7 +482,7 @@ export function buildOpenApiDocument(baseUrl: string) {
         title: "Echo API",
         version: "1.0.0",
         description:
-          "Webhook endpoints, the event catalog, the delivery log and OAuth apps. Errors are `application/problem+json` (RFC 9457) naming the failing fields. Bodies are JSON; unknown fields are refused.",
+          "Publishing events, the event catalog, webhook endpoints, the delivery log and OAuth apps. Errors are `application/problem+json` (RFC 9457) naming the failing fields. Bodies are JSON; unknown fields are refused.",
       },
       servers: [{ url: baseUrl }],
       tags: [

@@ -43,8 +43,20 @@ export async function dispatchPendingEvents(filter: OutboxFilter = {}, db: Datab
   }
 }
 
-/** The fan-out task of each event type, for the embedded engine's statement below. */
-const fanOutTaskSql = `CASE WHEN type LIKE 'integration.%' THEN '${INTEGRATION_FANOUT_TASK_ID}' ELSE '${EVENT_FANOUT_TASK_ID}' END`;
+/** The fan-out task of each event type (a `type` column), for the embedded engine's statements. */
+export const fanOutTaskSql = `CASE WHEN type LIKE 'integration.%' THEN '${INTEGRATION_FANOUT_TASK_ID}' ELSE '${EVENT_FANOUT_TASK_ID}' END`;
+
+/**
+ * The embedded engine's hand-over of events as SQL, for a statement that records them and wants
+ * them handed over in the same breath (publishing): one run per event of `fromCte` (with `id` and
+ * `type` columns), exactly the run the hand-over below queues (same task, payload and key).
+ */
+export function embeddedFanOutRunsSql(fromCte: string): string {
+  return `INSERT INTO "TaskRun" ("id", "taskId", "payload", "idempotencyKey", "runAt", "updatedAt")
+       SELECT gen_random_uuid()::text, ${fanOutTaskSql}, jsonb_build_object('eventId', id), type || ':' || id, now(), now()
+       FROM ${fromCte}
+       ON CONFLICT ("taskId", "idempotencyKey") DO NOTHING`;
+}
 
 /**
  * One round trip instead of six: this runs after every event a user causes, in the request

@@ -18,7 +18,9 @@ import { sql, sqlOn, sqlTransaction, type SqlRunner } from "~/services/database/
 import { runPeriodically } from "~/services/jobs/periodic.server";
 import { ServiceError, type FieldIssue } from "~/services/service-error.server";
 import { forgetActiveEventType, resolveCustomEventTypes, type ResolvedEventType } from "./event-types.server";
-import { dispatchPendingEvents } from "./outbox-dispatcher.server";
+import { usesTriggerDev } from "~/services/jobs.server";
+import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
+import { dispatchPendingEvents, embeddedFanOutRunsSql } from "./outbox-dispatcher.server";
 
 /**
  * The one way into Echo's outbox. Every event, whoever raises it (an integration connecting, a
@@ -111,18 +113,20 @@ type TypeGuard = { names: string[]; versions: number[] };
 type KeyClaim = { publisherId: string; keys: { key: string; hash: string; eventId: string }[] };
 
 /**
- * One statement: the events (an id already present is skipped, so a fixed id is written once),
- * each custom type checked to be unarchived and unchanged since its payloads were checked, and
- * the idempotency keys claimed (an expired key is taken over; a live one is left alone). Nothing
- * is written unless every type is current: `current` false means the catalog changed meanwhile.
+ * One statement: the idempotency keys claimed (a key nobody holds, or whose 24 hours are over;
+ * a live one is left alone), the events (an event whose key was not claimed is not written, and
+ * an id already present is skipped, so a fixed id is written once), each custom type checked to be
+ * unarchived and unchanged since its payloads were checked, and, with `handOver` (embedded engine),
+ * each event's fan-out run queued and the engine woken, as the outbox dispatcher would: the event
+ * is handed over in the same transaction that records it. Nothing is written unless every type is
+ * current: `current` false means the catalog changed meanwhile.
  */
 async function insertEvents(
   target: OutboxTarget,
   events: OutboxEvent[],
-  guard?: TypeGuard,
-  claim?: KeyClaim,
+  options: InsertOptions = {},
 ): Promise<{ inserted: number; current: boolean; keysClaimed: number }> {
-  const statement = outboxInsertStatement(events, guard, claim);
+  const statement = outboxInsertStatement(events, options);
   const [row] = await query<{ inserted: number; current: boolean; keysClaimed: number }>(
     target,
     statement.text,
@@ -131,32 +135,26 @@ async function insertEvents(
   return row!;
 }
 
+type InsertOptions = { guard?: TypeGuard; claim?: KeyClaim; handOver?: boolean };
+
 /**
  * insertEvents' statement, for a caller that runs it in a batch of its own (the Trigger.dev
  * path's record of an attempt: `db.$queryRawUnsafe(text, ...values)` in its transaction).
  */
 export function outboxInsertStatement(
   events: OutboxEvent[],
-  guard: TypeGuard = { names: [], versions: [] },
-  claim?: KeyClaim,
+  { guard = { names: [], versions: [] }, claim, handOver = false }: InsertOptions = {},
 ): { text: string; values: unknown[] } {
   const column = <T>(pick: (event: OutboxEvent) => T) => events.map(pick);
   const keys = claim?.keys ?? [];
+  if (handOver && events.some((event) => !event.fanOut)) throw new Error("Only events for the fan-out are handed over");
+  // Handed over here, an event is dispatched as it is written; otherwise the dispatcher does it after the commit.
+  const dispatched = handOver ? "true" : "NOT e.fan_out";
   return {
     text: `WITH guard AS (
        SELECT count(*) = cardinality($8::text[]) AS current
        FROM "EventType" t JOIN unnest($8::text[], $9::float8[]) AS v(name, version_ms) ON t.name = v.name
        WHERE t."archivedAt" IS NULL AND (extract(epoch FROM t."updatedAt") * 1000)::bigint = v.version_ms::bigint
-     ), inserted AS (
-       INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt", "dispatchedAt", "dispatchAttempts")
-       SELECT e.id, e.type, e.user_id, e.source, e.payload::jsonb, to_timestamp(e.created_ms / 1000) AT TIME ZONE 'UTC',
-              CASE WHEN e.fan_out THEN NULL ELSE to_timestamp(e.created_ms / 1000) AT TIME ZONE 'UTC' END,
-              CASE WHEN e.fan_out THEN 0 ELSE 1 END
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::boolean[])
-         AS e(id, type, user_id, source, payload, created_ms, fan_out)
-       WHERE (SELECT current FROM guard)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING 1
      ), keys AS (
        INSERT INTO "PublishIdempotencyKey" ("publisherId", key, "requestHash", "eventId", "createdAt", "expiresAt")
        SELECT $10::text, k.key, k.hash, k.event_id, now(), now() + make_interval(hours => ${IDEMPOTENCY_KEY_TTL_HOURS})
@@ -166,10 +164,30 @@ export function outboxInsertStatement(
          SET "requestHash" = EXCLUDED."requestHash", "eventId" = EXCLUDED."eventId",
              "createdAt" = EXCLUDED."createdAt", "expiresAt" = EXCLUDED."expiresAt"
          WHERE "PublishIdempotencyKey"."expiresAt" <= now()
-       RETURNING 1
-     )
+       RETURNING "eventId"
+     ), inserted AS (
+       INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt", "dispatchedAt", "dispatchAttempts")
+       SELECT e.id, e.type, e.user_id, e.source, e.payload::jsonb, to_timestamp(e.created_ms / 1000) AT TIME ZONE 'UTC',
+              CASE WHEN ${dispatched} THEN to_timestamp(e.created_ms / 1000) AT TIME ZONE 'UTC' END,
+              CASE WHEN ${dispatched} THEN 1 ELSE 0 END
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::boolean[])
+         AS e(id, type, user_id, source, payload, created_ms, fan_out)
+       WHERE (SELECT current FROM guard)
+         AND (e.id <> ALL ($13::text[]) OR e.id IN (SELECT "eventId" FROM keys))
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id, type
+     )${
+       handOver
+         ? `, runs AS (
+       ${embeddedFanOutRunsSql("inserted")}
+       RETURNING "taskId"
+     ), woken AS (
+       SELECT pg_notify($14, string_agg(DISTINCT "taskId", ',')) FROM runs HAVING count(*) > 0
+     )`
+         : ""
+     }
      SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT current FROM guard) AS current,
-            (SELECT count(*) FROM keys)::int AS "keysClaimed"`,
+            (SELECT count(*) FROM keys)::int AS "keysClaimed"${handOver ? ", (SELECT count(*) FROM woken) AS woken" : ""}`,
     values: [
       column((event) => event.id),
       column((event) => event.type),
@@ -184,6 +202,7 @@ export function outboxInsertStatement(
       keys.map((key) => key.key),
       keys.map((key) => key.hash),
       keys.map((key) => key.eventId),
+      ...(handOver ? [TASK_RUN_CHANNEL] : []),
     ],
   };
 }
@@ -403,7 +422,7 @@ export async function publishEvents(
     const outcome = await write(publisher, prepared, source, db, fieldOf);
     if (outcome.ok) {
       const fresh = outcome.published.filter((event) => !event.replayed).map((event) => event.eventId);
-      await dispatchEvents(fresh, { publisherId: publisher.publisherId });
+      if (!outcome.handedOver) await dispatchEvents(fresh, { publisherId: publisher.publisherId });
       return outcome.published;
     }
     // The catalog changed, or another request took a key, between the checks and the write: check again.
@@ -505,7 +524,8 @@ async function prepare(
   return prepared;
 }
 
-type WriteOutcome = { ok: true; published: PublishedEvent[] } | { ok: false };
+/** `handedOver`: the statement queued the fan-out itself (embedded engine); otherwise dispatch after the commit. */
+type WriteOutcome = { ok: true; published: PublishedEvent[]; handedOver: boolean } | { ok: false };
 
 async function write(
   publisher: Publisher,
@@ -537,21 +557,87 @@ async function write(
     replayed: false,
   });
 
+  // On the embedded engine the statement that records the events also queues their fan-out.
+  const handOver = !usesTriggerDev;
+
   if (!keyed || !publisher.publisherId) {
     // The common case is one round trip: a single statement is its own transaction.
-    const written = await insertEvents(db, events as OutboxEvent[], guard);
+    const written = await insertEvents(db, events as OutboxEvent[], { guard, handOver });
     if (!written.current) return { ok: false };
-    return { ok: true, published: prepared.map((item, index) => publishedOf(events[index]!, item)) };
+    return {
+      ok: true,
+      handedOver: handOver,
+      published: prepared.map((item, index) => publishedOf(events[index]!, item)),
+    };
   }
 
   const publisherId = publisher.publisherId;
+  if (prepared.length === 1) {
+    // One event with a key, also one round trip: the key is claimed, and only then the event written.
+    const item = prepared[0]!;
+    const event = events[0]!;
+    const key = item.input.idempotencyKey!;
+    const written = await insertEvents(db, [event], {
+      guard,
+      handOver,
+      claim: { publisherId, keys: [{ key, hash: item.hash!, eventId: event.id }] },
+    });
+    if (!written.current) return { ok: false };
+    if (written.keysClaimed === 1) return { ok: true, handedOver: handOver, published: [publishedOf(event, item)] };
+    // The key is live: this request again (the same event, nothing written), or another one (409).
+    const [earlier] = await liveKeys(db, publisherId, [key]);
+    if (!earlier) return { ok: false };
+    return { ok: true, handedOver: handOver, published: [replayOf(earlier, item, fieldOf)] };
+  }
   try {
-    return await writeWithKeys(publisherId, prepared, events, guard, db, fieldOf, publishedOf);
+    return await writeWithKeys(publisherId, prepared, events, guard, db, fieldOf, publishedOf, handOver);
   } catch (error) {
     if (error instanceof StartOver) return { ok: false };
     throw error;
   }
 }
+
+type LiveKey = {
+  key: string;
+  requestHash: string;
+  eventId: string;
+  type: string;
+  userId: string | null;
+  createdAt: Date;
+};
+
+/** The publisher's keys of these that are still within their 24 hours, with the event each made. */
+async function liveKeys(target: Database | SqlRunner, publisherId: string, keys: string[]): Promise<LiveKey[]> {
+  const runner = isSqlRunner(target) ? target : findPool(target)!;
+  const { rows } = await sql<LiveKey>(
+    runner,
+    `SELECT k.key, k."requestHash", k."eventId", e.type, e."userId", e."createdAt"
+     FROM "PublishIdempotencyKey" k JOIN "WebhookEvent" e ON e.id = k."eventId"
+     WHERE k."publisherId" = $1 AND k.key = ANY($2::text[]) AND k."expiresAt" > now()`,
+    [publisherId, keys],
+  );
+  return rows;
+}
+
+/** The answer to a request whose key was used before: its event again if it is the same request; a 409 if not. */
+function replayOf(earlier: LiveKey, item: Prepared, fieldOf: FieldOf, index = 0): PublishedEvent {
+  if (earlier.requestHash !== item.hash) {
+    const refusals = new Refusals(fieldOf);
+    refusals.add(index, "idempotencyKey", 409, conflictMessage(earlier.key));
+    refusals.throwIfAny();
+  }
+  return {
+    eventId: earlier.eventId,
+    eventType: earlier.type,
+    userId: earlier.userId ?? item.userId,
+    createdAt: earlier.createdAt,
+    idempotencyKey: earlier.key,
+    replayed: true,
+  };
+}
+
+const conflictMessage = (key: string) =>
+  `The idempotency key ${key} was used within the last ${IDEMPOTENCY_KEY_TTL_HOURS} hours for a different event; use a new key for a new event.`;
 
 /** Rolls the transaction back: what it checked no longer holds. */
 class StartOver extends Error {}
@@ -564,25 +650,13 @@ async function writeWithKeys(
   db: Database,
   fieldOf: FieldOf,
   publishedOf: (event: OutboxEvent, item: Prepared) => PublishedEvent,
+  handOver: boolean,
 ): Promise<WriteOutcome> {
   return sqlTransaction(db, async (client): Promise<WriteOutcome> => {
     const keys = [
       ...new Set(prepared.flatMap((item) => (item.input.idempotencyKey ? [item.input.idempotencyKey] : []))),
     ];
-    const { rows: live } = await sql<{
-      key: string;
-      requestHash: string;
-      eventId: string;
-      type: string;
-      userId: string | null;
-      createdAt: Date;
-    }>(
-      client,
-      `SELECT k.key, k."requestHash", k."eventId", e.type, e."userId", e."createdAt"
-       FROM "PublishIdempotencyKey" k JOIN "WebhookEvent" e ON e.id = k."eventId"
-       WHERE k."publisherId" = $1 AND k.key = ANY($2::text[]) AND k."expiresAt" > now()`,
-      [publisherId, keys],
-    );
+    const live = await liveKeys(client, publisherId, keys);
     const liveByKey = new Map(live.map((row) => [row.key, row]));
     const refusals = new Refusals(fieldOf);
     const published: (PublishedEvent | null)[] = prepared.map(() => null);
@@ -593,23 +667,11 @@ async function writeWithKeys(
       const earlier = liveByKey.get(key);
       if (earlier) {
         if (earlier.requestHash !== item.hash) {
-          refusals.add(
-            index,
-            "idempotencyKey",
-            409,
-            `The idempotency key ${key} was used within the last ${IDEMPOTENCY_KEY_TTL_HOURS} hours for a different event; use a new key for a new event.`,
-          );
+          refusals.add(index, "idempotencyKey", 409, conflictMessage(key));
           return;
         }
         events[index] = null;
-        published[index] = {
-          eventId: earlier.eventId,
-          eventType: earlier.type,
-          userId: earlier.userId ?? item.userId,
-          createdAt: earlier.createdAt,
-          idempotencyKey: key,
-          replayed: true,
-        };
+        published[index] = replayOf(earlier, item, fieldOf, index);
         return;
       }
       // The same key twice in this batch (same request, checked above): one event, the second a replay of it.
@@ -634,14 +696,14 @@ async function writeWithKeys(
       const written = await insertEvents(
         client,
         fresh.map(({ event }) => event),
-        guard,
-        claim,
+        { guard, claim, handOver },
       );
       // A key taken by a request running at the same time: start over, and find its event then.
       if (!written.current || written.keysClaimed < claim.keys.length) throw new StartOver();
     }
     return {
       ok: true,
+      handedOver: handOver,
       published: prepared.map((item, index) => published[index] ?? publishedOf(events[index]!, item)),
     };
   });
