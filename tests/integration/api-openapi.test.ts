@@ -14,6 +14,7 @@ type OpenApiDocument = {
   openapi: string;
   paths: Record<string, Record<string, { security?: Record<string, string[]>[]; responses: Record<string, unknown> }>>;
   components: { securitySchemes: Record<string, Record<string, unknown>>; schemas: Record<string, unknown> };
+  webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: Record<string, unknown> }> } } }>;
 };
 
 beforeAll(async () => {
@@ -60,6 +61,40 @@ describe("GET /api/v1/openapi.json", () => {
     const result = await new Validator().validate(document as never);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+  });
+
+  it("lists the event catalog as webhooks: Echo's own types for anyone, the custom ones for a caller with a key", async () => {
+    await prisma.eventType.create({
+      data: {
+        name: "invoice.voided",
+        description: "An invoice was voided.",
+        schema: {
+          type: "object",
+          $defs: { money: { type: "number" } },
+          properties: { total: { $ref: "#/$defs/money" } },
+        },
+        example: { total: 1 },
+      },
+    });
+    const anonymous = await fetchDocument();
+    expect(Object.keys(anonymous.webhooks)).toEqual(
+      expect.arrayContaining(["integration.connected", "delivery.exhausted"]),
+    );
+    expect(Object.keys(anonymous.webhooks)).not.toContain("invoice.voided");
+
+    const me = await apiUser(prisma, echo.url);
+    const response = await fetch(`${echo.url}/api/v1/openapi.json`, { headers: { Authorization: `Bearer ${me.key}` } });
+    const document = (await response.json()) as OpenApiDocument;
+    const envelope = document.webhooks["invoice.voided"]!.post.requestBody.content["application/json"]!.schema as {
+      properties: { event: { properties: { type: unknown; payload: Record<string, unknown> } } };
+    };
+    expect(envelope.properties.event.properties.type).toEqual({ const: "invoice.voided" });
+    expect(envelope.properties.event.properties.payload).toMatchObject({
+      $id: `${echo.url}/api/v1/event-types/invoice.voided`,
+      properties: { total: { $ref: "#/$defs/money" } },
+    });
+    const result = await new Validator().validate(document as never);
+    expect(result.errors ?? []).toEqual([]);
   });
 
   it("declares the bearer API key and OAuth 2 authorization code with the integration scope", async () => {

@@ -18,6 +18,7 @@ import { ApiOAuthAppSchema, ApiOAuthAppWebhookSchema } from "~/presenters/ApiOAu
 import { ApiPublishedBatchSchema, ApiPublishedEventSchema } from "~/presenters/ApiPublishedEventPresenter.server";
 import { ApiTestSendSchema } from "~/presenters/ApiTestSendPresenter.server";
 import { DeliveryListFiltersSchema } from "~/services/webhooks/delivery-log.server";
+import type { CatalogEntry } from "~/services/webhooks/event-types.server";
 import { EndpointStatsSchema, StatsQuerySchema } from "~/services/webhooks/endpoint-stats.server";
 import {
   EndpointCreateSchema,
@@ -38,6 +39,7 @@ import {
   OAuthAppWebhookPutBodySchema,
   OAuthAppWebhookSecretActionSchema,
 } from "./oauth-app-requests.server";
+import { eventWebhooks } from "./openapi-webhooks.server";
 import {
   DeliveryParamsSchema,
   EndpointParamsSchema,
@@ -471,10 +473,12 @@ export const API_PATHS: ZodOpenApiPathsObject = {
   },
 };
 
-let cached: { baseUrl: string; document: ReturnType<typeof createDocument> } | null = null;
+let cached: { key: string; document: ReturnType<typeof createDocument> } | null = null;
 
-export function buildOpenApiDocument(baseUrl: string) {
-  if (cached?.baseUrl === baseUrl) return cached.document;
+/** The document; `catalog` becomes its `webhooks` (what an endpoint receives for each event type). */
+export function buildOpenApiDocument(baseUrl: string, catalog: CatalogEntry[] = []) {
+  const key = JSON.stringify([baseUrl, catalog.map((entry) => [entry.type, entry.updatedAt, entry.archived])]);
+  if (cached?.key === key) return cached.document;
   const document = createDocument(
     {
       openapi: "3.1.0",
@@ -493,6 +497,7 @@ export function buildOpenApiDocument(baseUrl: string) {
         { name: "Meta" },
       ],
       paths: API_PATHS,
+      webhooks: eventWebhooks(catalog, baseUrl),
       components: {
         securitySchemes: {
           apiKey: {
@@ -520,7 +525,7 @@ export function buildOpenApiDocument(baseUrl: string) {
     },
     { allowEmptySchema: { unknown: true } },
   );
-  cached = { baseUrl, document };
+  cached = { key, document };
   return document;
 }
 
