@@ -14,6 +14,8 @@ import {
 } from "~/services/webhooks/endpoints.server";
 import { startOutboxSweeper } from "~/services/webhooks/outbox-dispatcher.server";
 import { publishEvent } from "~/services/webhooks/publish.server";
+import { recordAttempts, type AttemptRecord } from "~/services/webhooks/delivery-queue.server";
+import { endpointDisabledEvent } from "~/services/webhooks/operational-events.server";
 import { createOAuthApp, createUser } from "../support/fixtures/webhooks";
 import { waitFor } from "../support/wait";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
@@ -232,6 +234,74 @@ describe("endpoint.disabled", () => {
     expect(monitorGone.received).toHaveLength(1);
     expect(await eventsOf(user.id, "delivery.exhausted")).toHaveLength(1);
     expect(await eventsOf(user.id, "endpoint.disabled")).toHaveLength(0);
+  });
+});
+
+describe("the record of a batch of attempts", () => {
+  it("keeps an endpoint disabled, with one endpoint.disabled, when a later attempt of the same batch only failed", async () => {
+    const user = await createUser(prisma);
+    const target = await endpoint(user.id, { name: "Batched", url: "https://batched.example.com/hook" });
+    const { eventId } = await publishEvent(user.id, "order.created", { id: "ord_b" }, { fanOut: false });
+    const { eventId: otherEventId } = await publishEvent(user.id, "order.created", { id: "ord_c" }, { fanOut: false });
+    const deliveries = await Promise.all(
+      [eventId, otherEventId].map((id) =>
+        prisma.webhookDelivery.create({
+          data: {
+            eventId: id,
+            endpointId: target.id,
+            eventType: "order.created",
+            url: target.url,
+            body: "{}",
+            maxAttempts: 8,
+            attemptCount: 1,
+            status: "SENDING",
+            lockedUntil: new Date(Date.now() + 60_000),
+          },
+        }),
+      ),
+    );
+    const at = new Date();
+    const record = (deliveryId: string, responseStatus: number, health: AttemptRecord["health"]): AttemptRecord => ({
+      deliveryId,
+      attemptNumber: 1,
+      startedAt: at,
+      durationMs: 5,
+      requestUrl: target.url,
+      requestHeaders: {},
+      responseStatus,
+      responseHeaders: {},
+      responseBody: "",
+      error: `HTTP ${responseStatus}`,
+      nextAttemptAt: responseStatus === 410 ? null : new Date(at.getTime() + 5_000),
+      status: responseStatus === 410 ? "FAILED" : "RETRYING",
+      completedAt: responseStatus === 410 ? at : null,
+      health,
+    });
+    const reason = "The receiver answered 410 Gone.";
+    const subject = { id: target.id, name: target.name, url: target.url, ownerId: user.id };
+    // The 410 first, then a 503 judged (before the 410 was recorded) as "failing, not disabled".
+    const results = await recordAttempts(prisma, [
+      record(deliveries[0]!.id, 410, {
+        kind: "failing",
+        failingSince: at,
+        disable: { at, reason },
+        table: "endpoint",
+        id: target.id,
+        disabledEvent: endpointDisabledEvent(subject, { reason, by: "echo", at }),
+      }),
+      record(deliveries[1]!.id, 503, {
+        kind: "failing",
+        failingSince: at,
+        disable: null,
+        table: "endpoint",
+        id: target.id,
+      }),
+    ]);
+    expect(results).toEqual([{ ok: true }, { ok: true }]);
+    const after = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: target.id } });
+    expect(after.disabledAt).not.toBeNull();
+    expect(after.disabledReason).toBe(reason);
+    expect(await eventsOf(user.id, "endpoint.disabled")).toHaveLength(1);
   });
 });
 

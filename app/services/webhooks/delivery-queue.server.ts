@@ -425,10 +425,17 @@ const HEALTH_COLUMNS = {
 
 /** The targets' health rows (failing since, disabled), as Prisma's updateMany would write them (with `updatedAt`). */
 async function recordHealth(client: pg.PoolClient, records: AttemptRecord[]): Promise<void> {
-  // Per target, the last change in the batch is the target's state now.
+  // Per target, the last change in the batch is the target's state now, except that a change that
+  // disables it stands: a later attempt of the same batch, judged before it, must not undo it.
   const latest = new Map<string, TargetHealthChange>();
-  for (const record of records)
-    if (record.health) latest.set(`${record.health.table}:${record.health.id}`, record.health);
+  for (const record of records) {
+    if (!record.health) continue;
+    const key = `${record.health.table}:${record.health.id}`;
+    const previous = latest.get(key);
+    const disables = (change: TargetHealthChange | undefined) => change?.kind === "failing" && change.disable !== null;
+    if (disables(previous) && !disables(record.health)) continue;
+    latest.set(key, record.health);
+  }
   for (const change of latest.values()) {
     const columns = HEALTH_COLUMNS[change.table];
     if (change.kind === "recovered") {

@@ -267,6 +267,7 @@ export async function publishEvent(
     { publisherId: null, source },
     [{ eventType: type, payload: payload as Record<string, unknown>, userId: userId ?? undefined }],
     db,
+    { fanOut, occurredAt },
   );
   return { eventId: published!.eventId };
 }
@@ -414,15 +415,24 @@ export async function publishEvents(
   publisher: Publisher,
   inputs: PublishInput[],
   db: Database = prisma,
-  { fieldOf = inputs.length === 1 ? fieldOfSingle : fieldOfBatchItem }: { fieldOf?: FieldOf } = {},
+  {
+    fieldOf = inputs.length === 1 ? fieldOfSingle : fieldOfBatchItem,
+    fanOut = true,
+    occurredAt,
+  }: {
+    fieldOf?: FieldOf;
+    /** False: the caller delivers the events itself (the dispatcher has nothing to hand over). */
+    fanOut?: boolean;
+    occurredAt?: Date;
+  } = {},
 ): Promise<PublishedEvent[]> {
   const source = publisher.source ?? (publisher.publisherId ? `api:${publisher.publisherId}` : "echo");
   for (let attempt = 1; ; attempt++) {
     const prepared = await prepare(publisher, inputs, db, fieldOf);
-    const outcome = await write(publisher, prepared, source, db, fieldOf);
+    const outcome = await write(publisher, prepared, source, db, fieldOf, { fanOut, occurredAt });
     if (outcome.ok) {
       const fresh = outcome.published.filter((event) => !event.replayed).map((event) => event.eventId);
-      if (!outcome.handedOver) await dispatchEvents(fresh, { publisherId: publisher.publisherId });
+      if (!outcome.handedOver && fanOut) await dispatchEvents(fresh, { publisherId: publisher.publisherId });
       return outcome.published;
     }
     // The catalog changed, or another request took a key, between the checks and the write: check again.
@@ -533,8 +543,9 @@ async function write(
   source: string,
   db: Database,
   fieldOf: FieldOf,
+  { fanOut, occurredAt }: { fanOut: boolean; occurredAt?: Date },
 ): Promise<WriteOutcome> {
-  const now = new Date();
+  const now = occurredAt ?? new Date();
   const events: (OutboxEvent | null)[] = prepared.map((item) => ({
     id: randomUUID(),
     type: item.input.eventType,
@@ -542,7 +553,7 @@ async function write(
     source,
     payload: item.input.payload,
     createdAt: now,
-    fanOut: true,
+    fanOut,
   }));
   const typesUsed = new Map(prepared.flatMap((item) => (item.type ? [[item.type.name, item.type.versionMs]] : [])));
   const guard: TypeGuard = { names: [...typesUsed.keys()], versions: [...typesUsed.values()] };
@@ -558,7 +569,7 @@ async function write(
   });
 
   // On the embedded engine the statement that records the events also queues their fan-out.
-  const handOver = !usesTriggerDev;
+  const handOver = !usesTriggerDev && fanOut;
 
   if (!keyed || !publisher.publisherId) {
     // The common case is one round trip: a single statement is its own transaction.
