@@ -66,6 +66,25 @@ describe("task run notifications", () => {
     expect(payloads.length).toBe(before);
   });
 
+  it("name the fan-out task when a publish outside a transaction records its event and queues its run in one statement", async () => {
+    const user = await createUser(prisma);
+    const next = nextPayload();
+    const { eventId } = await publishEvent(user.id, "webhook.test", {
+      event: "webhook.test",
+      message: "hi",
+      endpoint_id: "none",
+      timestamp: new Date().toISOString(),
+    });
+    expect(await next).toBe("webhook-event-fanout");
+    const event = await prisma.webhookEvent.findUniqueOrThrow({ where: { id: eventId } });
+    expect(event).toMatchObject({ dispatchAttempts: 1, dispatchedAt: expect.any(Date) });
+    expect(await prisma.taskRun.findMany({ where: { idempotencyKey: `webhook.test:${eventId}` } })).toEqual([
+      expect.objectContaining({ taskId: "webhook-event-fanout", payload: { eventId }, status: "QUEUED" }),
+    ]);
+    // Nothing is left for the dispatcher: the same run is not queued twice.
+    expect(await dispatchPendingEvents({ eventIds: [eventId] })).toBe(0);
+  });
+
   it("wake the delivery queue in the statement that creates the deliveries, which are its queue entries: no runs", async () => {
     const user = await createUser(prisma);
     const owner = await createUser(prisma);

@@ -259,8 +259,10 @@ export async function publishEvent(
       await recordEvents(tx, [event]);
       return { eventId: event.id };
     }
-    await recordEvents(db, [event]);
-    if (fanOut) await dispatchEvents([event.id]);
+    // On the embedded engine the statement queues its fan-out too; on Trigger.dev it is handed over after.
+    const handOver = fanOut && !usesTriggerDev;
+    await insertEvents(db, [event], { handOver });
+    if (fanOut && !handOver) await dispatchEvents([event.id]);
     return { eventId: event.id };
   }
   const [published] = await publishEvents(
