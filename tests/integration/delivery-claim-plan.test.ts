@@ -31,26 +31,21 @@ describe("the delivery claim's plan with history in the table", () => {
       grantUserId: user.id,
       webhookUrl: "https://example.com/hook",
     });
-    // One event per delivery: a delivery is unique per (event, app).
-    const insertDeliveries = async (prefix: string, count: number, finished: boolean) => {
-      await sqlOn(
-        prisma,
-        `INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "dispatchedAt")
-         SELECT $1 || g, 'integration.connected', $2, 'test', '{}'::jsonb, now() FROM generate_series(1, $3::int) g`,
-        [prefix, user.id, count],
-      );
-      await sqlOn(
+    const event = await prisma.webhookEvent.create({
+      data: { type: "integration.connected", userId: user.id, source: "test", payload: {}, dispatchedAt: new Date() },
+    });
+    const insertDeliveries = (prefix: string, count: number, finished: boolean) =>
+      sqlOn(
         prisma,
         `INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "eventType", url, body, status, "attemptCount",
                                         "maxAttempts", "nextAttemptAt", "createdAt", "updatedAt", "completedAt")
-         SELECT $1 || g, $1 || g, $2, 'integration.connected', 'https://example.com/hook', '{}',
-                CASE WHEN $4 THEN 'SUCCESS' ELSE 'PENDING' END::"WebhookDeliveryStatus", CASE WHEN $4 THEN 1 ELSE 0 END,
-                8, CASE WHEN $4 THEN NULL ELSE now() - interval '1 second' END, now(), now(),
-                CASE WHEN $4 THEN now() END
-         FROM generate_series(1, $3::int) g`,
-        [prefix, app.id, count, finished],
+         SELECT $1 || g, $2, $3, 'integration.connected', 'https://example.com/hook', '{}',
+                CASE WHEN $5 THEN 'SUCCESS' ELSE 'PENDING' END::"WebhookDeliveryStatus", CASE WHEN $5 THEN 1 ELSE 0 END,
+                8, CASE WHEN $5 THEN NULL ELSE now() - interval '1 second' END, now(), now(),
+                CASE WHEN $5 THEN now() END
+         FROM generate_series(1, $4::int) g`,
+        [prefix, event.id, app.id, count, finished],
       );
-    };
     await insertDeliveries("finished-", 20_000, true);
     await sqlOn(prisma, `ANALYZE "WebhookDelivery"`);
     await insertDeliveries("open-", 600, false);
