@@ -40,7 +40,14 @@ function itemsFor(eventId: string) {
 function event(id: string) {
   return prisma.webhookEvent.findUniqueOrThrow({
     where: { id },
-    select: { dispatchedAt: true, dispatchAttempts: true, lastDispatchError: true, payload: true },
+    select: {
+      dispatchedAt: true,
+      dispatchAttempts: true,
+      lastDispatchError: true,
+      payload: true,
+      triggerRunId: true,
+      triggerBatchId: true,
+    },
   });
 }
 
@@ -64,12 +71,14 @@ describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
         cached: false,
       }),
     ]);
+    // One event, one `trigger`: a single request, whose answer names the run.
     expect(triggerDev.requests.slice(requestsBefore)).toEqual([
-      expect.objectContaining({ path: "/api/v3/batches", status: 202 }),
-      expect.objectContaining({ path: expect.stringMatching(/^\/api\/v3\/batches\/batch_\w+\/items$/), status: 200 }),
+      expect.objectContaining({ path: "/api/v1/tasks/oauth-integration-webhook-delivery/trigger", status: 200 }),
     ]);
     expect(triggerDev.requests.every((r) => r.authorization === `Bearer ${triggerDev.secretKey}`)).toBe(true);
     expect(await event(eventId)).toMatchObject({ dispatchAttempts: 1, lastDispatchError: null });
+    // The run's id is kept on the event, for the runs console's link to it.
+    expect(await event(eventId)).toMatchObject({ triggerRunId: itemsFor(eventId)[0]!.runId, triggerBatchId: null });
     expect((await event(eventId)).dispatchedAt).toBeInstanceOf(Date);
     // Nothing went to the embedded engine.
     expect(await prisma.taskRun.count()).toBe(0);
@@ -208,6 +217,15 @@ describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
     expect(deliveries.map((d) => d.oauthClientId ?? d.endpointId).sort()).toEqual(
       [...apps.map((app) => app.id), endpoint.id].sort(),
     );
+    // Three runs in one batch: Trigger.dev's batch API answers with the batch's id, kept on each delivery.
+    const batchIds = new Set(sent.map((item) => item.batchId));
+    expect(batchIds.size).toBe(1);
+    expect(
+      await prisma.webhookDelivery.findMany({
+        where: { eventId },
+        select: { triggerRunId: true, triggerBatchId: true },
+      }),
+    ).toEqual(deliveries.map(() => ({ triggerRunId: null, triggerBatchId: [...batchIds][0] })));
 
     // A second fan-out of the same event (another run) creates no delivery and no run.
     await expect(fanOut("run_fanout_2")).resolves.toEqual({ deliveries: 3 });
@@ -222,3 +240,57 @@ describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
 function byKey(a: { idempotencyKey?: string }, b: { idempotencyKey?: string }) {
   return (a.idempotencyKey ?? "").localeCompare(b.idempotencyKey ?? "");
 }
+
+describe("Trigger.dev run ids on what triggered them", () => {
+  it("keeps a delivery's run id when one delivery is triggered, and the batch's on each of several events", async () => {
+    const user = await createUser(prisma);
+    const owner = await createUser(prisma);
+    const definition = await createIntegrationDefinition(prisma);
+    await createOAuthApp(prisma, { ownerId: owner.id, grantUserId: user.id, webhookUrl: "https://one.example/hook" });
+    const { eventId } = await connectIntegration(prisma, { userId: user.id, definition });
+
+    // One recipient: the fan-out triggers its one delivery with `trigger`, whose answer names the run.
+    const catalog = await loadTaskCatalog([path.resolve("trigger/oauth-integration-webhook-delivery.ts")]);
+    await runInMockTaskContext(
+      ({ ctx }) =>
+        catalog
+          .get("oauth-integration-webhook-delivery")!
+          .run({ eventId }, { ctx, signal: new AbortController().signal }),
+      { ctx: { run: { id: "run_fanout_single" } } },
+    );
+    const delivery = await prisma.webhookDelivery.findFirstOrThrow({
+      where: { eventId },
+      select: { id: true, triggerRunId: true, triggerBatchId: true },
+    });
+    const [item] = triggerDev.triggered.filter(
+      (sent) => (sent.payload as { deliveryId?: string }).deliveryId === delivery.id,
+    );
+    expect(item).toMatchObject({ task: "webhook-delivery", batchId: null, cached: false });
+    expect(delivery).toMatchObject({ triggerRunId: item!.runId, triggerBatchId: null });
+
+    // Two events handed over together: one batch, whose id each event keeps.
+    const events = await Promise.all(
+      ["a", "b"].map((name) =>
+        prisma.webhookEvent.create({
+          data: { type: "webhook.test", userId: user.id, source: `batch-${name}`, payload: {} },
+          select: { id: true },
+        }),
+      ),
+    );
+    await dispatchPendingEvents({});
+    const stored = await prisma.webhookEvent.findMany({
+      where: { id: { in: events.map((e) => e.id) } },
+      select: { id: true, triggerRunId: true, triggerBatchId: true },
+    });
+    const batches = new Set(
+      triggerDev.triggered
+        .filter((sent) => events.some((e) => e.id === (sent.payload as { eventId?: string }).eventId))
+        .map((sent) => sent.batchId),
+    );
+    expect(batches.size).toBe(1);
+    expect(stored.map((row) => ({ triggerRunId: row.triggerRunId, triggerBatchId: row.triggerBatchId }))).toEqual([
+      { triggerRunId: null, triggerBatchId: [...batches][0] },
+      { triggerRunId: null, triggerBatchId: [...batches][0] },
+    ]);
+  });
+});
