@@ -276,7 +276,7 @@ async function taskRunDetail(db: Database, id: string): Promise<RunDetail | null
     idempotencyKey: run.idempotencyKey,
     concurrencyKey: run.concurrencyKey,
     lastError: status === "completed" ? null : run.lastError,
-    subject: payloadSubject(run.payload),
+    subject: payloadSubject(run.payload, event?.type),
     payload: redactRunPayload(run.taskId, run.payload),
     attempts,
     lease: status === "executing" ? leaseOf(run.lockedBy, run.lockedUntil, workers) : null,

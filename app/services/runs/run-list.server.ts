@@ -236,14 +236,28 @@ export async function listRuns(
   );
   const page = rows.slice(0, filters.limit);
   const last = page.at(-1);
+  const eventTypes = await eventTypesOf(db, page);
   return {
-    runs: page.map(toRunSummary),
+    runs: page.map((row) => toRunSummary(row, eventTypes)),
     nextCursor:
       rows.length > filters.limit && last ? encodeRunCursor({ createdAt: last.createdAt, id: last.id }) : null,
   };
 }
 
-function toRunSummary(row: RunRow): RunSummary {
+/** The types of the events the page's fan-out runs are about, so each says which event it fans out. */
+async function eventTypesOf(db: Database, rows: RunRow[]): Promise<Map<string, string>> {
+  const ids = [...new Set(rows.map((row) => eventIdOf(row.payload)).filter((id): id is string => id !== null))];
+  if (ids.length === 0) return new Map();
+  const events = await db.webhookEvent.findMany({ where: { id: { in: ids } }, select: { id: true, type: true } });
+  return new Map(events.map((event) => [event.id, event.type]));
+}
+
+function eventIdOf(payload: unknown): string | null {
+  const eventId = payload && typeof payload === "object" ? (payload as { eventId?: unknown }).eventId : undefined;
+  return typeof eventId === "string" ? eventId : null;
+}
+
+function toRunSummary(row: RunRow, eventTypes: Map<string, string>): RunSummary {
   if (row.source === "delivery") {
     const status = deliveryRunStatus({
       status: row.status as WebhookDeliveryStatus,
@@ -287,14 +301,15 @@ function toRunSummary(row: RunRow): RunSummary {
     idempotencyKey: row.idempotencyKey,
     concurrencyKey: row.concurrencyKey,
     lastError: status === "completed" ? null : row.lastError,
-    subject: payloadSubject(row.payload),
+    subject: payloadSubject(row.payload, eventTypes.get(eventIdOf(row.payload) ?? "")),
   };
 }
 
 /** The ids a TaskRun's payload names (never a sealed or secret field: only these keys are read). */
-export function payloadSubject(payload: unknown): string {
+export function payloadSubject(payload: unknown, eventType?: string): string {
   if (!payload || typeof payload !== "object") return "";
   const record = payload as Record<string, unknown>;
+  if (eventType && typeof record.eventId === "string") return `${eventType} · event ${record.eventId}`;
   const named: [string, string][] = [
     ["eventId", "event"],
     ["integrationAccountId", "account"],
