@@ -148,7 +148,7 @@ export default function RunDetailPage() {
         </p>
       ) : null}
       {run.replayOf ? (
-        <p className="mt-3 text-sm text-slate-600">
+        <p className="mt-3 text-sm text-slate-600" data-testid="replay-of">
           Replay of{" "}
           <Link to={`/runs/${run.replayOf}`} className="font-mono text-indigo-700 underline">
             {run.replayOf}
@@ -225,7 +225,10 @@ export default function RunDetailPage() {
         </Field>
       </dl>
       {run.lastError ? (
-        <p className="mt-4 rounded-md bg-red-50 p-3 text-sm text-red-800" data-testid="last-error">
+        <p
+          className="mt-4 max-h-32 overflow-auto rounded-md bg-red-50 p-3 text-sm text-red-800"
+          data-testid="last-error"
+        >
           {run.lastError}
         </p>
       ) : null}
@@ -262,7 +265,10 @@ export default function RunDetailPage() {
                   ) : null}
                 </div>
                 {attempt.error ? (
-                  <p className="mt-2 whitespace-pre-wrap break-words text-sm text-red-700" data-testid="attempt-error">
+                  <p
+                    className="mt-2 max-h-40 overflow-auto whitespace-pre-wrap break-words text-sm text-red-700"
+                    data-testid="attempt-error"
+                  >
                     {attempt.error}
                   </p>
                 ) : null}
