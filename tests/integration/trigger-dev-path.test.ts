@@ -17,6 +17,8 @@ const { triggerOAuthIntegrationWebhook } = await import("~/services/webhooks/int
 const { EndpointCreateSchema, createEndpoint } = await import("~/services/webhooks/endpoints.server");
 const { connectIntegration, createIntegrationDefinition, createOAuthApp, createUser } =
   await import("../support/fixtures/webhooks");
+const { getRunDetail } = await import("~/services/runs/run-detail.server");
+const { replayRun } = await import("~/services/runs/run-actions.server");
 
 afterEach(() => {
   triggerDev.behaviour.failWith = null;
@@ -267,6 +269,15 @@ describe("Trigger.dev run ids on what triggered them", () => {
     );
     expect(item).toMatchObject({ task: "webhook-delivery", batchId: null, cached: false });
     expect(delivery).toMatchObject({ triggerRunId: item!.runId, triggerBatchId: null });
+    // The runs console shows it, linked to the run in Trigger.dev's dashboard (TRIGGER_DASHBOARD_URL, cloud by default).
+    const run = (await getRunDetail(`delivery_${delivery.id}`))!;
+    expect(run.trigger).toEqual({
+      runId: item!.runId,
+      batchId: null,
+      url: `https://cloud.trigger.dev/runs/${item!.runId}`,
+    });
+    // Its event was fanned out by hand here, never handed over: no Trigger.dev run to show for it.
+    expect(run.event).toMatchObject({ id: eventId, trigger: null });
 
     // Two events handed over together: one batch, whose id each event keeps.
     const events = await Promise.all(
@@ -288,6 +299,15 @@ describe("Trigger.dev run ids on what triggered them", () => {
         .map((sent) => sent.batchId),
     );
     expect(batches.size).toBe(1);
+    // A TaskRun left from the embedded engine is not replayed here: its runs are Trigger.dev's now.
+    const leftover = await prisma.taskRun.create({
+      data: { id: `leftover-${events[0]!.id}`, taskId: "webhook-event-fanout", payload: { eventId: events[0]!.id } },
+    });
+    await expect(replayRun(leftover.id, { id: user.id, email: "ops@example.com" })).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining("Trigger.dev dashboard"),
+    });
+    await prisma.taskRun.delete({ where: { id: leftover.id } });
     expect(stored.map((row) => ({ triggerRunId: row.triggerRunId, triggerBatchId: row.triggerBatchId }))).toEqual([
       { triggerRunId: null, triggerBatchId: [...batches][0] },
       { triggerRunId: null, triggerBatchId: [...batches][0] },
