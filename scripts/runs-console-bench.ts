@@ -13,6 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { type CookieJar, csrfTokenIn, fetchWithJar, logInOverHttp } from "../tests/support/http-session.ts";
 
@@ -36,7 +37,7 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /** Seeds the tables as a few busy days leave them: mostly finished runs, a live front. */
-async function seed(client: pg.Client, passwordHash: string) {
+export async function seed(client: pg.Client, passwordHash: string) {
   const started = performance.now();
   await client.query(
     `INSERT INTO "User" (id, email, name, "passwordHash", "isOperator", "updatedAt")
@@ -294,7 +295,10 @@ async function createApiKey(jar: CookieJar, url: string): Promise<string> {
   return key;
 }
 
-void main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Run as a script (not when another script imports `seed`).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

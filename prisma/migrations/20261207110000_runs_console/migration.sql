@@ -76,3 +76,8 @@ ADD COLUMN "triggerBatchId" TEXT;
 -- The console lists deliveries (as webhook-delivery runs) newest first by a keyset on (createdAt, id):
 -- neither column ever changes, so claims and records stay HOT updates.
 CREATE INDEX "WebhookDelivery_createdAt_id_idx" ON "WebhookDelivery"("createdAt", "id");
+
+-- The few cancelled deliveries, newest first, without reading the rest: a delivery's status cannot be
+-- indexed, but cancelledAt is written only by a cancel, so claims and records stay HOT.
+CREATE INDEX "WebhookDelivery_cancelled_createdAt_id_idx" ON "WebhookDelivery"("createdAt", "id")
+  WHERE "cancelledAt" IS NOT NULL;
