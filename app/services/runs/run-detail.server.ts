@@ -59,7 +59,7 @@ export type TriggerDevRun = { runId: string | null; batchId: string | null; url:
 export type RunLease = {
   workerId: string;
   until: Date | null;
-  /** The worker's own report (ADR 012): null when it never reported or was forgotten. */
+  /** The worker's own report (ADR 013): null when it never reported or was forgotten. */
   worker: Pick<EngineWorkerRow, "hostname" | "pid" | "heartbeatAt" | "alive"> | null;
 };
 
