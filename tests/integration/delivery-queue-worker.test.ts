@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import { logger } from "~/logger.server";
@@ -90,5 +91,35 @@ describe("the embedded engine's delivery worker", () => {
     worker.wake();
     await healthy.waitForCount(1, 10_000);
     expect(worker.state().inFlightByTarget.get(stuck.id)).toBe(2);
+  });
+
+  it("frees a slot when its request is over, while the outcome is recorded, and holds claims back when recording lags", async () => {
+    const inbox = await receiver();
+    const { app, due } = await world();
+    const target = await app(inbox.url);
+    await due(target.id, inbox.url, 3);
+    // The database takes no attempt record until this transaction ends.
+    const blocker = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query('LOCK TABLE "DeliveryAttempt" IN ACCESS EXCLUSIVE MODE');
+      const worker = startWorker({ limit: 1, perTarget: 1 });
+      // One slot, yet a second request goes out while the first outcome waits to be recorded…
+      await inbox.waitForCount(2, 10_000);
+      await waitFor(async () => worker.state().recording === 2);
+      expect(worker.state().inFlight).toBe(0);
+      // …and no third: twice the limit may wait for their records, no more.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(inbox.received).toHaveLength(2);
+      await blocker.query("COMMIT");
+      await inbox.waitForCount(3, 10_000);
+      await waitFor(
+        async () =>
+          (await prisma.webhookDelivery.count({ where: { oauthClientId: target.id, status: "SUCCESS" } })) === 3,
+      );
+    } finally {
+      await blocker.end();
+    }
   });
 });
