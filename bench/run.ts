@@ -300,7 +300,7 @@ async function main() {
     NODE_ENV: "production",
   };
   Object.assign(process.env, echoEnv);
-  const { prisma } = await import("../app/db.server.ts");
+  const { prisma, poolOf } = await import("../app/db.server.ts");
   const { encryptAtRest } = await import("../app/services/encryption.server.ts");
   const { handleAccountMessage } = await import("../app/services/integrations/handle-account-message.server.ts");
 
@@ -690,6 +690,9 @@ async function main() {
   console.log(`Wrote ${file}`);
 
   await prisma.$disconnect();
+  // The hot statements' pg pool too, or its idle connections log a warning each as PostgreSQL stops.
+  const pool = poolOf(prisma);
+  if (!pool.ended) await pool.end();
   await postgres.stop();
   receiver.child.send({ type: "stop" });
   rmSync(workDir, { recursive: true, force: true });
