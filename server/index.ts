@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { parseEnv } from "../app/lib/env-schema.ts";
+import { describeDataLocation } from "./data-location.ts";
 import { startEmbeddedPostgres, type RunningPostgres } from "../app/services/database/embedded-postgres.server.ts";
 import { migrateDatabase } from "../app/services/database/migrate.server.ts";
 import { loadOrCreateLocalSecrets } from "../app/services/local-secrets.server.ts";
@@ -20,6 +21,7 @@ const bootEnv = (() => {
 })();
 const dataDir = path.resolve(bootEnv.ECHO_DATA_DIR);
 let embedded: RunningPostgres | undefined;
+let localSecretsUsed = false;
 const cleanups: (() => Promise<void>)[] = [];
 
 function fail(message: string): never {
@@ -66,6 +68,7 @@ async function resolveDatabase(): Promise<void> {
   if (configured) return;
   // The local default: whatever the operator did not configure comes from the data folder.
   const localSecrets = await loadOrCreateLocalSecrets(dataDir).catch((error: Error) => fail(error.message));
+  localSecretsUsed = true;
   process.env.SESSION_SECRET ??= localSecrets.sessionSecret;
   process.env.ENCRYPTION_KEY ??= localSecrets.encryptionKey;
   if (bootEnv.DATABASE_URL) return;
@@ -107,9 +110,13 @@ async function main(): Promise<void> {
 
   const server = await startHttpServer(env).catch((error: Error) => fail(error.message));
   cleanups.push(() => server.close());
-  console.log(
-    `Echo is running at ${env.APP_URL} (data: ${embedded ? path.join(dataDir, "postgres") : "DATABASE_URL"})`,
-  );
+  const data = describeDataLocation({
+    dataDir,
+    cwd: process.cwd(),
+    embeddedDatabase: embedded !== undefined,
+    localSecrets: localSecretsUsed,
+  });
+  console.log(`Echo is running at ${env.APP_URL} (${data})`);
 }
 
 void main();
