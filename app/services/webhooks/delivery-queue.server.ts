@@ -470,7 +470,18 @@ const RECORD_RETRY_DELAYS_MS = [250, 1_000, 2_500];
  */
 export async function attemptClaimedDelivery(
   row: ClaimedDelivery,
-  { db, dispatcher, records }: { db: Database; dispatcher: Dispatcher; records: GroupCommit<AttemptRecord, Recorded> },
+  {
+    db,
+    dispatcher,
+    records,
+    onSent,
+  }: {
+    db: Database;
+    dispatcher: Dispatcher;
+    records: GroupCommit<AttemptRecord, Recorded>;
+    /** The request is over (answered, failed or never sent); only its record is left to write. */
+    onSent?: () => void;
+  },
 ): Promise<void> {
   const interrupted = interruptedAttempt(row, new Date());
   if (interrupted) await db.deliveryAttempt.createMany({ data: [interrupted], skipDuplicates: true });
@@ -485,6 +496,7 @@ export async function attemptClaimedDelivery(
     target = null;
     ({ record, verdict } = unpreparedAttempt(row, error));
   }
+  onSent?.();
 
   const health: TargetHealthChange | null =
     verdict.health && (row.oauthClientId || row.endpointId)
