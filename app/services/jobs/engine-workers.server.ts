@@ -46,9 +46,10 @@ export async function reportEngineWorker(
        DELETE FROM "EngineWorker" WHERE "heartbeatAt" < now() - make_interval(secs => $6::float8 / 1000) AND id <> $1
      )
      INSERT INTO "EngineWorker" (id, hostname, pid, "startedAt", "heartbeatAt", queues)
-     VALUES ($1, $2, $3, $4, now(), $5::jsonb)
+     VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000) AT TIME ZONE 'UTC', now(), $5::jsonb)
      ON CONFLICT (id) DO UPDATE SET "heartbeatAt" = now(), queues = EXCLUDED.queues`,
-    [worker.id, os.hostname(), process.pid, worker.startedAt, JSON.stringify(worker.queues), FORGET_AFTER_MS],
+    // Times travel as epoch milliseconds, stored as Prisma stores them (UTC), whatever the process's time zone.
+    [worker.id, os.hostname(), process.pid, worker.startedAt.getTime(), JSON.stringify(worker.queues), FORGET_AFTER_MS],
   );
 }
 
