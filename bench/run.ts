@@ -220,6 +220,33 @@ function cpuMeter(echoPids: () => number[], receiverPid: number) {
 
 type EchoProcess = { child: ChildProcess; pid: number; url: string };
 
+/** Echo processes started and not yet stopped: whatever ends the bench stops them first. */
+const echoes = new Set<EchoProcess>();
+/** What main() started besides them (receiver, PostgreSQL, work folder), undone newest first. */
+const teardown: (() => unknown)[] = [];
+let stopping: Promise<void> | undefined;
+
+/** Stops everything the bench started: on a signal, a failure, or the end. */
+function stopEverything(): Promise<void> {
+  stopping ??= (async () => {
+    await Promise.all([...echoes].map(stopEcho));
+    for (const step of teardown.reverse()) {
+      await Promise.resolve()
+        .then(step)
+        .catch((error: unknown) => console.error("Bench cleanup failed:", error));
+    }
+  })();
+  return stopping;
+}
+
+// A supervisor or `kill` signals this process alone (npm execs it): nothing it started may outlive it.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    console.log(`\n${signal} received: stopping the bench's Echo processes, PostgreSQL and receiver.`);
+    void stopEverything().then(() => process.exit(128 + os.constants.signals[signal]));
+  });
+}
+
 async function startEcho(env: Record<string, string>): Promise<EchoProcess> {
   const port = await freePort();
   // BENCH_PROFILE=1 writes a V8 CPU profile of each Echo process to bench/results/profiles.
@@ -234,17 +261,20 @@ async function startEcho(env: Record<string, string>): Promise<EchoProcess> {
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
+  const echo = { child, pid: child.pid!, url: `http://127.0.0.1:${port}` };
+  echoes.add(echo);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("Echo is running")) resolve();
     });
     child.once("exit", (code) => reject(new Error(`Echo exited with ${code}`)));
   });
-  return { child, pid: child.pid!, url: `http://127.0.0.1:${port}` };
+  return echo;
 }
 
 async function stopEcho(echo: EchoProcess): Promise<void> {
-  if (echo.child.exitCode !== null) return;
+  echoes.delete(echo);
+  if (echo.child.exitCode !== null || echo.child.signalCode !== null) return;
   const exited = new Promise((resolve) => echo.child.once("exit", resolve));
   echo.child.kill("SIGTERM");
   const timer = setTimeout(() => echo.child.kill("SIGKILL"), 15_000);
@@ -254,9 +284,11 @@ async function stopEcho(echo: EchoProcess): Promise<void> {
 
 async function main() {
   const workDir = mkdtempSync(path.join(os.tmpdir(), "echo-bench-"));
+  teardown.push(() => rmSync(workDir, { recursive: true, force: true }));
   // PostgreSQL runs as its own system user when the bench runs as root.
   chmodSync(workDir, 0o755);
   const receiver = await startReceiver();
+  teardown.push(() => receiver.child.connected && receiver.child.send({ type: "stop" }));
   const hookUrl = (i: number, hang = false) =>
     `http://127.0.0.1:${receiver.ports[i % receiver.ports.length]}/${hang ? "hang" : "hook"}/${i}`;
   console.log(
@@ -300,6 +332,7 @@ async function main() {
       ? { onLog: (line: string) => appendFileSync(path.resolve("bench/results/postgres.log"), `${line}\n`) }
       : {}),
   });
+  teardown.push(() => postgres.stop());
   await migrateDatabase(postgres.url);
   const echoEnv = {
     DATABASE_URL: postgres.url,
@@ -312,7 +345,13 @@ async function main() {
     NODE_ENV: "production",
   };
   Object.assign(process.env, echoEnv);
-  const { prisma } = await import("../app/db.server.ts");
+  const { prisma, poolOf } = await import("../app/db.server.ts");
+  teardown.push(async () => {
+    await prisma.$disconnect();
+    // The hot statements' pg pool too, or its idle connections log a warning each as PostgreSQL stops.
+    const pool = poolOf(prisma);
+    if (!pool.ended) await pool.end();
+  });
   const { encryptAtRest } = await import("../app/services/encryption.server.ts");
   const { handleAccountMessage } = await import("../app/services/integrations/handle-account-message.server.ts");
 
@@ -840,14 +879,14 @@ async function main() {
   writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`Wrote ${file}`);
 
-  await prisma.$disconnect();
-  await postgres.stop();
-  receiver.child.send({ type: "stop" });
-  rmSync(workDir, { recursive: true, force: true });
+  await stopEverything();
   process.exit(0);
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
+  // Once a signal is stopping everything, the scenario it interrupted fails as expected.
+  if (stopping) return;
   console.error(error);
+  await stopEverything();
   process.exit(1);
 });

@@ -8,6 +8,8 @@ rmSync(RESULTS, { recursive: true, force: true });
 mkdirSync(RESULTS, { recursive: true });
 
 const steps = [
+  // npm install only warns when a package's engines exclude this Node.js; this fails instead.
+  ["engines", "node", ["scripts/check-engines.mjs"]],
   ["prisma generate", "node", ["scripts/prisma-generate.mjs"]],
   ["typecheck", "npx", ["--no-install", "tsc", "--noEmit"]],
   ["lint", "npx", ["--no-install", "eslint", "."]],

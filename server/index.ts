@@ -2,10 +2,12 @@
  * Echo's launcher: the composition root for `npm start`.
  * 1. Resolves the database: DATABASE_URL, or an embedded PostgreSQL in ECHO_DATA_DIR.
  * 2. Migrates it, seeds demo data, then serves the Remix build.
- * 3. On SIGINT/SIGTERM shuts down in order: HTTP, then the database, so nothing is orphaned.
+ * 3. On SIGINT/SIGTERM shuts down in order: HTTP, then the database, so nothing is orphaned
+ *    (during start-up too: a database still starting is stopped once it is up).
  */
 import path from "node:path";
 import { parseEnv } from "../app/lib/env-schema.ts";
+import { describeDataLocation } from "./data-location.ts";
 import { startEmbeddedPostgres, type RunningPostgres } from "../app/services/database/embedded-postgres.server.ts";
 import { migrateDatabase } from "../app/services/database/migrate.server.ts";
 import { loadOrCreateLocalSecrets } from "../app/services/local-secrets.server.ts";
@@ -20,13 +22,20 @@ const bootEnv = (() => {
 })();
 const dataDir = path.resolve(bootEnv.ECHO_DATA_DIR);
 let embedded: RunningPostgres | undefined;
+/** Set while the embedded PostgreSQL starts: a signal then waits for it, so it is stopped too. */
+let embeddedStarting: Promise<RunningPostgres> | undefined;
+let localSecretsUsed = false;
 const cleanups: (() => Promise<void>)[] = [];
 
+/** A start-up step failed; fail() has said why and begun the shutdown. */
+class StartupFailure extends Error {}
+
 function fail(message: string): never {
-  console.error(`\nEcho could not start: ${message}\n`);
+  // After a signal, steps still starting fail as the database stops: expected, not news.
+  if (!shuttingDown) console.error(`\nEcho could not start: ${message}\n`);
   void shutdown(1);
   // shutdown() exits; this keeps TypeScript's `never` honest.
-  throw new Error(message);
+  throw new StartupFailure(message);
 }
 
 let shuttingDown = false;
@@ -41,7 +50,9 @@ async function shutdown(code: number): Promise<void> {
   for (const cleanup of cleanups.reverse()) {
     await cleanup().catch((error: unknown) => console.error("Error during shutdown:", error));
   }
-  if (embedded) await embedded.stop().catch((error: unknown) => console.error("Stopping PostgreSQL failed:", error));
+  // A start that failed has nothing to stop (fail() has reported it).
+  const database = embedded ?? (await embeddedStarting?.catch(() => undefined));
+  if (database) await database.stop().catch((error: unknown) => console.error("Stopping PostgreSQL failed:", error));
   process.exit(code);
 }
 
@@ -66,15 +77,17 @@ async function resolveDatabase(): Promise<void> {
   if (configured) return;
   // The local default: whatever the operator did not configure comes from the data folder.
   const localSecrets = await loadOrCreateLocalSecrets(dataDir).catch((error: Error) => fail(error.message));
+  localSecretsUsed = true;
   process.env.SESSION_SECRET ??= localSecrets.sessionSecret;
   process.env.ENCRYPTION_KEY ??= localSecrets.encryptionKey;
   if (bootEnv.DATABASE_URL) return;
-  embedded = await startEmbeddedPostgres({
+  embeddedStarting = startEmbeddedPostgres({
     dataDir: path.join(dataDir, "postgres"),
     port: bootEnv.EMBEDDED_POSTGRES_PORT,
     password: localSecrets.postgresPassword,
     databaseName: "echo",
-  }).catch((error: Error) => fail(error.message));
+  });
+  embedded = await embeddedStarting.catch((error: Error) => fail(error.message));
   process.env.DATABASE_URL = embedded.url;
   // The local default delivers to receivers on this machine (it has nothing else to reach).
   process.env.OUTBOUND_ALLOWED_HOSTS ??= "127.0.0.1,::1,localhost";
@@ -107,9 +120,16 @@ async function main(): Promise<void> {
 
   const server = await startHttpServer(env).catch((error: Error) => fail(error.message));
   cleanups.push(() => server.close());
-  console.log(
-    `Echo is running at ${env.APP_URL} (data: ${embedded ? path.join(dataDir, "postgres") : "DATABASE_URL"})`,
-  );
+  const data = describeDataLocation({
+    dataDir,
+    cwd: process.cwd(),
+    embeddedDatabase: embedded !== undefined,
+    localSecrets: localSecretsUsed,
+  });
+  console.log(`Echo is running at ${env.APP_URL} (${data})`);
 }
 
-void main();
+main().catch((error: unknown) => {
+  // fail() has said why and is shutting down; anything else goes to the unhandledRejection handler.
+  if (!(error instanceof StartupFailure)) throw error;
+});

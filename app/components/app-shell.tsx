@@ -14,7 +14,7 @@ const NAV: { to: string; label: string; end?: boolean }[] = [
 ];
 
 /** Only operators see these (their routes answer 404 to anyone else). */
-const OPERATOR_NAV: { to: string; label: string; end?: boolean }[] = [];
+const OPERATOR_NAV: { to: string; label: string; end?: boolean }[] = [{ to: "/runs", label: "Runs" }];
 
 export function AppShell({
   user,

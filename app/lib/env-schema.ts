@@ -131,6 +131,8 @@ export const EnvSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRIGGER_SECRET_KEY: z.string().min(1).optional(),
     TRIGGER_API_URL: z.url().optional(),
+    /** Where the runs console links a Trigger.dev run (`<url>/runs/<runId>`): Trigger.dev cloud, or a self-hosted dashboard. */
+    TRIGGER_DASHBOARD_URL: z.url().default("https://cloud.trigger.dev"),
     TRIGGER_PROJECT_REF: z.string().min(1).optional(),
   })
   .transform((raw) => ({

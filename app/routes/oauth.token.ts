@@ -12,7 +12,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!limited.allowed) {
     return Response.json(
       { error: "slow_down", error_description: "Too many token requests; try again shortly." },
-      { status: 429, headers: { "Retry-After": String(limited.retryAfterSeconds), "Cache-Control": "no-store" } },
+      {
+        status: 429,
+        headers: { "Retry-After": String(limited.retryAfterSeconds), "Cache-Control": "no-store", Pragma: "no-cache" },
+      },
     );
   }
   const result = await exchangeToken(request);

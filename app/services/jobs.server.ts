@@ -52,21 +52,30 @@ export class TriggerTimeoutError extends Error {
   }
 }
 
-/** Triggers many runs of one task. */
+/**
+ * What Trigger.dev answered for one item: a single trigger answers with the run's id; a batch
+ * (SDK 4.8's two-phase batch API) with the batch's id only, the same for each of its items. Both
+ * null on the embedded engine (its runs are TaskRun rows, or the delivery rows themselves).
+ */
+export type TriggeredRun = { runId: string | null; batchId: string | null };
+
+const NOT_ON_TRIGGER_DEV: TriggeredRun = { runId: null, batchId: null };
+
+/** Triggers many runs of one task; answers, item by item, with the Trigger.dev run (or batch) each went to. */
 export async function triggerTasks<T extends AnyTask>(
   taskId: TaskIdentifier<T>,
   items: TriggerItem<T>[],
   { tx, timeoutMs }: TriggerOptions = {},
-): Promise<void> {
-  if (items.length === 0) return;
+): Promise<TriggeredRun[]> {
+  if (items.length === 0) return [];
   if (!usesTriggerDev) {
     await enqueueTaskRuns(
       tx ?? prisma,
       items.map((item) => ({ taskId, ...item })),
     );
-    return;
+    return items.map(() => NOT_ON_TRIGGER_DEV);
   }
-  if (timeoutMs === undefined) return batchTriggerOnTriggerDev<T>(taskId, items);
+  if (timeoutMs === undefined) return triggerOnTriggerDev<T>(taskId, items);
   // The SDK takes no AbortSignal: on timeout its request is left to finish or fail on its own. That is
   // harmless, as every item carries its idempotency key: whatever the caller triggers again is the same run.
   let timer: NodeJS.Timeout | undefined;
@@ -74,43 +83,56 @@ export async function triggerTasks<T extends AnyTask>(
     timer = setTimeout(() => reject(new TriggerTimeoutError(timeoutMs)), timeoutMs);
   });
   try {
-    await Promise.race([batchTriggerOnTriggerDev<T>(taskId, items, { retry: { maxAttempts: 1 } }), deadline]);
+    return await Promise.race([triggerOnTriggerDev<T>(taskId, items, { retry: { maxAttempts: 1 } }), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function batchTriggerOnTriggerDev<T extends AnyTask>(
+async function triggerOptions<T extends AnyTask>(item: TriggerItem<T>) {
+  return {
+    idempotencyKey: item.idempotencyKey
+      ? await idempotencyKeys.create(item.idempotencyKey, { scope: "global" })
+      : undefined,
+    concurrencyKey: item.concurrencyKey,
+    delay: item.delayMs ? new Date(Date.now() + item.delayMs) : undefined,
+  };
+}
+
+/**
+ * One item is one `trigger` (one request, and the answer names the run); more go in batches of up
+ * to 1,000 (`batchTrigger`: two requests per batch, whatever its size, within Trigger.dev's API rate
+ * limit, but the answer names only the batch).
+ */
+async function triggerOnTriggerDev<T extends AnyTask>(
   taskId: TaskIdentifier<T>,
   items: TriggerItem<T>[],
   requestOptions?: ApiRequestOptions,
-): Promise<void> {
+): Promise<TriggeredRun[]> {
+  if (items.length === 1) {
+    const [item] = items as [TriggerItem<T>];
+    const handle = await tasks.trigger<T>(taskId, item.payload, await triggerOptions(item), requestOptions);
+    return [{ runId: handle.id, batchId: null }];
+  }
+  const triggered: TriggeredRun[] = [];
   for (let start = 0; start < items.length; start += TRIGGER_DEV_BATCH_LIMIT) {
     const chunk = items.slice(start, start + TRIGGER_DEV_BATCH_LIMIT);
-    await tasks.batchTrigger<T>(
+    const handle = await tasks.batchTrigger<T>(
       taskId,
-      await Promise.all(
-        chunk.map(async (item) => ({
-          payload: item.payload,
-          options: {
-            idempotencyKey: item.idempotencyKey
-              ? await idempotencyKeys.create(item.idempotencyKey, { scope: "global" })
-              : undefined,
-            concurrencyKey: item.concurrencyKey,
-            delay: item.delayMs ? new Date(Date.now() + item.delayMs) : undefined,
-          },
-        })),
-      ),
+      await Promise.all(chunk.map(async (item) => ({ payload: item.payload, options: await triggerOptions(item) }))),
       undefined,
       requestOptions,
     );
+    triggered.push(...chunk.map(() => ({ runId: null, batchId: handle.batchId })));
   }
+  return triggered;
 }
 
-export function triggerTask<T extends AnyTask>(
+export async function triggerTask<T extends AnyTask>(
   taskId: TaskIdentifier<T>,
   item: TriggerItem<T>,
   options: TriggerOptions = {},
-): Promise<void> {
-  return triggerTasks<T>(taskId, [item], options);
+): Promise<TriggeredRun> {
+  const [triggered] = await triggerTasks<T>(taskId, [item], options);
+  return triggered ?? NOT_ON_TRIGGER_DEV;
 }

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
+import { hashPassword } from "~/services/auth/password.server";
 import { createApiKey } from "~/services/api/api-keys.server";
 import { EndpointCreateSchema, createEndpoint } from "~/services/webhooks/endpoints.server";
 import { sendTestEvent } from "~/services/webhooks/test-event.server";
@@ -21,10 +23,13 @@ const ids: AliceIds = {
   accountId: "",
   apiKeyId: "",
   userId: "",
+  runId: "",
 };
 type Caller = { jar?: CookieJar; csrf?: string; apiKey?: string };
 let alice: Caller;
 let bob: Caller;
+/** An operator: the only caller the runs console answers. */
+let operator: Caller;
 /** Strings only Alice's pages and answers contain. */
 let aliceMarkers: string[] = [];
 
@@ -38,8 +43,6 @@ beforeAll(async () => {
   const password = "a-long-password-authz-table";
   const world = await createAliceAndBob(prisma, { password, appName: "Alice's table app" });
   const { alice: a, bob: b, app, apiKey: key } = world;
-  // Alice runs this Echo (an operator): the catalog's and publishing-for-others rows are hers, not Bob's.
-  await prisma.user.update({ where: { id: a.id }, data: { isOperator: true } });
   await prisma.eventType.create({
     data: { name: TABLE_EVENT_TYPE, description: "The table's own type.", schema: { type: "object" }, example: {} },
   });
@@ -62,6 +65,35 @@ beforeAll(async () => {
   ids.apiKeyId = key.record.id;
   const bobKey = await createApiKey(prisma, b.id, { name: "bob-table" });
   if (!bobKey.ok) throw new Error(bobKey.error);
+
+  // A queued run nothing will take (no worker): a cancel or a replay that got through would show.
+  ids.runId = (
+    await prisma.taskRun.create({
+      data: {
+        id: randomUUID(),
+        taskId: "webhook-event-fanout",
+        payload: { eventId: "authz-table" },
+        runAt: new Date(Date.now() + 24 * 3_600_000),
+      },
+    })
+  ).id;
+  const olive = await prisma.user.create({
+    data: {
+      email: `operator-${Date.now()}@example.com`,
+      name: "Olive",
+      passwordHash: await hashPassword(password),
+      isOperator: true,
+    },
+    select: { id: true, email: true },
+  });
+  const oliveKey = await createApiKey(prisma, olive.id, { name: "olive-table" });
+  if (!oliveKey.ok) throw new Error(oliveKey.error);
+  const oliveJar = await logInOverHttp(echo.url, olive.email, password);
+  operator = {
+    jar: oliveJar,
+    csrf: csrfTokenIn(await (await fetchWithJar(oliveJar, `${echo.url}/dashboard`)).text()),
+    apiKey: oliveKey.key,
+  };
 
   const aliceJar = await logInOverHttp(echo.url, a.email, password);
   alice = {
@@ -94,7 +126,7 @@ function send(row: RouteCase, caller: Caller, { withCsrf = true }: { withCsrf?: 
   const url = `${echo.url}${row.path(ids)}`;
   const headers: Record<string, string> = {};
   let body: string | undefined;
-  if (row.access === "api-key" || row.access === "oauth-bearer") {
+  if (row.access === "api-key" || row.access === "oauth-bearer" || row.access === "api-operator") {
     if (caller.apiKey) headers.Authorization = `Bearer ${caller.apiKey}`;
     if (row.method !== "GET" && row.method !== "DELETE") {
       headers["Content-Type"] = "application/json";
@@ -128,7 +160,8 @@ async function snapshot(): Promise<string> {
     prisma.deliveryAttempt.count(),
     prisma.oAuthAuthorizationCode.findMany(byId),
     prisma.oAuthToken.findMany(byId),
-    prisma.taskRun.count(),
+    prisma.taskRun.findMany({ ...byId, omit: { updatedAt: true } }),
+    prisma.runAction.count(),
     prisma.eventType.findMany(byId),
     prisma.publishIdempotencyKey.count(),
   ]);
@@ -146,7 +179,8 @@ describe("Bob and Alice's things", () => {
   it.each(named.filter((row) => row.method === "GET").map((row) => [describeRow(row), row] as const))(
     "Alice herself can read them (the ids are right): %s",
     async (_name, row) => {
-      const response = await send(row, alice);
+      // The event catalog's operator-only rows open for an operator (Olive), like the runs console.
+      const response = await send(row, row.names === "operator" ? operator : alice);
       expect(response.status).toBe(200);
     },
   );
@@ -190,7 +224,7 @@ describe("anonymous requests", () => {
   it.each(protectedRows.map((row) => [describeRow(row), row] as const))("are refused: %s", async (_name, row) => {
     const before = await snapshot();
     const response = await send(row, {});
-    if (row.access === "session") {
+    if (row.access === "session" || row.access === "operator") {
       expect(response.status).toBe(302);
       expect(response.headers.get("location")).toMatch(/^\/login\?redirectTo=/);
     } else {
@@ -235,12 +269,58 @@ describe("methods a route does not answer", () => {
   );
 });
 
+describe("the runs console", () => {
+  const consoleRows = ROUTES.filter((row) => row.access === "operator" || row.access === "api-operator");
+
+  it("covers every runs route and API", () => {
+    const files = new Set(consoleRows.map((row) => row.file));
+    expect([...files].sort()).toEqual(
+      [
+        "api.v1.runs",
+        "api.v1.runs.$runId",
+        "api.v1.runs.$runId.cancel",
+        "api.v1.runs.$runId.replay",
+        "runs.$runId",
+        "runs._index",
+        "runs.queues",
+      ].sort(),
+    );
+  });
+
+  it.each(consoleRows.filter((row) => row.method === "GET").map((row) => [describeRow(row), row] as const))(
+    "opens for an operator: %s",
+    async (_name, row) => {
+      const response = await send(row, operator);
+      expect(response.status, await response.clone().text()).toBe(200);
+    },
+  );
+
+  it.each(consoleRows.map((row) => [describeRow(row), row] as const))(
+    "does not exist for anyone else (404, nothing changes): %s",
+    async (_name, row) => {
+      const before = await snapshot();
+      for (const caller of [bob, alice]) {
+        const response = await send(row, caller);
+        const text = await response.text();
+        expect(response.status, `HTTP ${response.status}: ${text.slice(0, 200)}`).toBe(404);
+        if (row.access === "api-operator")
+          expect(response.headers.get("content-type")).toContain("application/problem+json");
+        expect(text).not.toContain(ids.runId);
+        expect(text).not.toContain("webhook-event-fanout");
+      }
+      expect(await snapshot()).toBe(before);
+    },
+  );
+});
+
 describe("forms without a CSRF token", () => {
   it.each(forms.map((row) => [describeRow(row), row] as const))(
     "are refused even from the owner: %s",
     async (_name, row) => {
       const before = await snapshot();
-      const response = await send(row, alice, { withCsrf: false });
+      const response = await send(row, row.access === "operator" || row.names === "operator" ? operator : alice, {
+        withCsrf: false,
+      });
       expect(response.status, await response.clone().text()).toBe(403);
       expect(await response.text()).toMatch(/Reload the page and try again/);
       expect(await snapshot()).toBe(before);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { prisma } from "~/db.server";
 import { sqlOn } from "~/services/database/sql.server";
 import { CLAIM_LOCK_SQL, CLAIM_SQL, claimValues } from "~/services/webhooks/delivery-queue.server";
-import { createOAuthApp, createUser } from "../support/fixtures/webhooks";
+import { createOAuthApp, createUser, insertDeliveries } from "../support/fixtures/webhooks";
 
 type PlanNode = {
   "Node Type": string;
@@ -31,24 +31,10 @@ describe("the delivery claim's plan with history in the table", () => {
       grantUserId: user.id,
       webhookUrl: "https://example.com/hook",
     });
-    const event = await prisma.webhookEvent.create({
-      data: { type: "integration.connected", userId: user.id, source: "test", payload: {}, dispatchedAt: new Date() },
-    });
-    const insertDeliveries = (prefix: string, count: number, finished: boolean) =>
-      sqlOn(
-        prisma,
-        `INSERT INTO "WebhookDelivery" (id, "eventId", "oauthClientId", "eventType", url, body, status, "attemptCount",
-                                        "maxAttempts", "nextAttemptAt", "createdAt", "updatedAt", "completedAt")
-         SELECT $1 || g, $2, $3, 'integration.connected', 'https://example.com/hook', '{}',
-                CASE WHEN $5 THEN 'SUCCESS' ELSE 'PENDING' END::"WebhookDeliveryStatus", CASE WHEN $5 THEN 1 ELSE 0 END,
-                8, CASE WHEN $5 THEN NULL ELSE now() - interval '1 second' END, now(), now(),
-                CASE WHEN $5 THEN now() END
-         FROM generate_series(1, $4::int) g`,
-        [prefix, event.id, app.id, count, finished],
-      );
-    await insertDeliveries("finished-", 20_000, true);
+    const history = { userId: user.id, appId: app.id, url: "https://example.com/hook" };
+    await insertDeliveries(prisma, { ...history, prefix: "finished", count: 20_000, finished: true });
     await sqlOn(prisma, `ANALYZE "WebhookDelivery"`);
-    await insertDeliveries("open-", 600, false);
+    await insertDeliveries(prisma, { ...history, prefix: "open", count: 600 });
 
     const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await client.connect();

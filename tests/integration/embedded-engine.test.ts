@@ -149,5 +149,91 @@ describe("embedded task engine", () => {
     });
     expect(run.attempt).toBe(2);
     expect(run.lockedBy).toBe(engine.workerId);
+    // The attempt that never ended is on record as interrupted, with the worker that held it.
+    const attempts = await attemptsOf("orphaned-run");
+    expect(attempts.map(({ attemptNumber, outcome, workerId }) => ({ attemptNumber, outcome, workerId }))).toEqual([
+      { attemptNumber: 1, outcome: "INTERRUPTED", workerId: "dead-worker" },
+      { attemptNumber: 2, outcome: "COMPLETED", workerId: engine.workerId },
+    ]);
+    expect(attempts[0]!.error).toMatch(/stopped renewing the lease/);
+  });
+});
+
+function attemptsOf(runId: string) {
+  return prisma.taskRunAttempt.findMany({ where: { runId }, orderBy: { attemptNumber: "asc" } });
+}
+
+describe("what the engine records for the runs console", () => {
+  it("records every attempt: its start and end, the error and stack of a failure, and when the retry is due", async () => {
+    await enqueueTaskRuns(prisma, [{ taskId: "test-flaky", payload: { failTimes: 2 }, idempotencyKey: "attempts" }]);
+    const run = await waitFor(
+      async () =>
+        (await prisma.taskRun.findFirst({ where: { idempotencyKey: "attempts", status: "COMPLETED" } })) ?? false,
+    );
+    const attempts = await attemptsOf(run.id);
+    expect(attempts.map((a) => [a.attemptNumber, a.outcome, a.workerId])).toEqual([
+      [1, "RETRYING", engine.workerId],
+      [2, "RETRYING", engine.workerId],
+      [3, "COMPLETED", engine.workerId],
+    ]);
+    for (const [index, attempt] of attempts.entries()) {
+      expect(attempt.endedAt.getTime()).toBeGreaterThanOrEqual(attempt.startedAt.getTime());
+      if (index < 2) {
+        expect(attempt.error).toBe(`Error: failing attempt ${index + 1}`);
+        // The stack points into the task's own code.
+        expect(attempt.stack).toMatch(/failing attempt[\s\S]*test-tasks\.ts/);
+        expect(attempt.nextRetryAt!.getTime()).toBeGreaterThanOrEqual(attempt.endedAt.getTime());
+        // The next attempt started no sooner than it was due.
+        expect(attempts[index + 1]!.startedAt.getTime()).toBeGreaterThanOrEqual(attempt.nextRetryAt!.getTime());
+      } else {
+        expect([attempt.error, attempt.stack, attempt.nextRetryAt]).toEqual([null, null, null]);
+      }
+    }
+    expect(run.attemptStartedAt).toEqual(attempts[2]!.startedAt);
+  });
+
+  it("records a run's final failure with its error and stack", async () => {
+    await enqueueTaskRuns(prisma, [
+      { taskId: "test-abort", payload: { reason: "no such thing" }, idempotencyKey: "x" },
+    ]);
+    const run = await waitFor(
+      async () => (await prisma.taskRun.findFirst({ where: { idempotencyKey: "x", status: "FAILED" } })) ?? false,
+    );
+    const [attempt, ...more] = await attemptsOf(run.id);
+    expect(more).toEqual([]);
+    expect(attempt).toMatchObject({ attemptNumber: 1, outcome: "FAILED", nextRetryAt: null });
+    expect(attempt!.error).toContain("no such thing");
+    expect(attempt!.stack).toContain("test-tasks.ts");
+  });
+
+  it("never runs a cancelled run", async () => {
+    await prisma.taskRun.create({
+      data: { id: "cancelled-run", taskId: "test-echo", payload: { value: "never" }, status: "CANCELLED" },
+    });
+    await enqueueTaskRuns(prisma, [{ taskId: "test-echo", payload: { value: "after" } }]);
+    await waitFor(async () => engineLog.ran.some((r) => (r.payload as { value: string }).value === "after"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(engineLog.ran.map((r) => (r.payload as { value: string }).value)).toEqual(["after"]);
+    expect((await prisma.taskRun.findUniqueOrThrow({ where: { id: "cancelled-run" } })).status).toBe("CANCELLED");
+  });
+
+  it("reports itself and its queues' limits, and removes its report when it stops", async () => {
+    const report = await prisma.engineWorker.findUniqueOrThrow({ where: { id: engine.workerId } });
+    expect(report.pid).toBe(process.pid);
+    expect(report.queues).toEqual(
+      expect.arrayContaining([
+        { name: "task/test-limited", taskIds: ["test-limited"], limit: 2, perKey: null, scope: "global" },
+      ]),
+    );
+    const other = new EmbeddedTaskEngine(catalog, {
+      db: prisma,
+      databaseUrl: process.env.DATABASE_URL as string,
+      logger: pino({ level: "silent" }),
+      pollIntervalMs: 50,
+    });
+    await other.start();
+    expect(await prisma.engineWorker.count({ where: { id: other.workerId } })).toBe(1);
+    await other.stop();
+    expect(await prisma.engineWorker.count({ where: { id: other.workerId } })).toBe(0);
   });
 });

@@ -38,6 +38,10 @@ describe("npm start's launcher with the embedded database", () => {
     const env = { ECHO_DATA_DIR: dir, EMBEDDED_POSTGRES_PORT: String(await findFreePort()), SEED_DEMO_DATA: "false" };
 
     const first = await startEchoServer({ env, timeoutMs: 60_000 });
+    // Where the README says data lives: the data folder, the database and the secrets inside it.
+    expect(first.output()).toContain(
+      `Echo is running at ${first.url} (data in ${dir}/: database in ${dir}/postgres/, secrets in ${dir}/secrets.json)`,
+    );
     const jar = new CookieJar();
     const page = await fetchWithJar(jar, `${first.url}/signup`);
     const signup = await fetchWithJar(jar, `${first.url}/signup`, {

@@ -4,7 +4,8 @@ import { prisma } from "~/db.server";
 import { hashPassword } from "~/services/auth/password.server";
 import { createOAuthApp } from "~/services/oauth/oauth-apps.server";
 import { startEchoServer, type RunningEcho } from "../support/echo-server";
-import { csrfTokenIn, fetchWithJar, logInOverHttp, type CookieJar } from "../support/http-session";
+import { csrfTokenIn, fetchWithJar, logInOverHttp } from "../support/http-session";
+import { answerConsent } from "../support/oauth-consent";
 
 // The third-party app's side is played by oauth4webapi, a standards-strict OAuth client.
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
@@ -77,21 +78,6 @@ async function authorizeUrl(
   return { url, state, verifier };
 }
 
-/** The user sees the consent screen and answers it, as the browser would. */
-async function consent(jar: CookieJar, url: URL, decision: "approve" | "deny" = "approve") {
-  const page = await fetchWithJar(jar, url.href);
-  expect(page.status).toBe(200);
-  const html = await page.text();
-  expect(html).toContain("wants to access your Echo account");
-  const answer = await fetchWithJar(jar, url.href, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ csrf: csrfTokenIn(html), decision }),
-  });
-  expect(answer.status).toBe(302);
-  return new URL(answer.headers.get("location")!);
-}
-
 async function exchange(app: Awaited<ReturnType<typeof newApp>>, callback: URL, state: string, verifier: string) {
   const params = oauth.validateAuthResponse(as, app.client, callback, state);
   const response = await oauth.authorizationCodeGrantRequest(
@@ -111,7 +97,7 @@ describe("OAuth 2.0 authorization code flow with PKCE", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
     expect(callback.origin + callback.pathname).toBe(REDIRECT_URI);
 
     const tokens = await exchange(app, callback, state, verifier);
@@ -159,7 +145,7 @@ describe("OAuth 2.0 authorization code flow with PKCE", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const first = await authorizeUrl(app.clientId, { scope: "openid email" });
-    await consent(user.jar, first.url);
+    await answerConsent(user.jar, first.url);
     const again = await authorizeUrl(app.clientId, { scope: "openid email" });
     const response = await fetchWithJar(user.jar, again.url.href);
     expect(response.status).toBe(302);
@@ -184,7 +170,7 @@ describe("OAuth 2.0 authorization code flow with PKCE", () => {
     const user = await newUser();
     const app = await newApp(user.id, { clientType: "PUBLIC" });
     const { url, state, verifier } = await authorizeUrl(app.clientId, { scope: "openid" });
-    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+    const tokens = await exchange(app, await answerConsent(user.jar, url), state, verifier);
     expect(tokens.access_token).toBeTruthy();
 
     const withoutPkce = new URL(url);
@@ -230,7 +216,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const first = await authorizeUrl(app.clientId, { scope: "openid" });
-    await exchange(app, await consent(user.jar, first.url), first.state, first.verifier);
+    await exchange(app, await answerConsent(user.jar, first.url), first.state, first.verifier);
     // Consent for `openid` is remembered; a repeated scope must not slip more past it.
     const widened = await authorizeUrl(app.clientId, { scope: "openid" });
     widened.url.searchParams.append("scope", "openid profile email integration");
@@ -256,7 +242,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url, "deny");
+    const callback = await answerConsent(user.jar, url, "deny");
     expect(callback.searchParams.get("error")).toBe("access_denied");
     expect(callback.searchParams.get("state")).toBe(state);
     expect(await prisma.oAuthIntegrationGrant.count({ where: { userId: user.id } })).toBe(0);
@@ -279,7 +265,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
     await expect(exchange(app, callback, state, oauth.generateRandomCodeVerifier())).rejects.toMatchObject({
       error: "invalid_grant",
     });
@@ -289,7 +275,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
     const tokens = await exchange(app, callback, state, verifier);
     await expect(exchange(app, callback, state, verifier)).rejects.toMatchObject({ error: "invalid_grant" });
     expect((await oauth.userInfoRequest(as, app.client, tokens.access_token, insecure)).status).toBe(401);
@@ -299,7 +285,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
     const tokens = await exchange(app, callback, state, verifier);
     const refreshed = await oauth.processRefreshTokenResponse(
       as,
@@ -324,7 +310,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id, { allowedScopes: ["integration"] });
     const { url, state, verifier } = await authorizeUrl(app.clientId, { scope: "integration" });
-    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+    const tokens = await exchange(app, await answerConsent(user.jar, url), state, verifier);
     const response = await oauth.userInfoRequest(as, app.client, tokens.access_token, insecure);
     expect(response.status).toBe(403);
     expect(response.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
@@ -335,7 +321,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId, { scope: "openid email" });
-    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+    const tokens = await exchange(app, await answerConsent(user.jar, url), state, verifier);
     const wider = await oauth.refreshTokenGrantRequest(as, app.client, app.auth, tokens.refresh_token!, {
       ...insecure,
       additionalParameters: { scope: "openid email integration" },
@@ -359,7 +345,7 @@ describe("OAuth 2.0 refusals", () => {
     const app = await newApp(user.id);
     const other = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
     const params = oauth.validateAuthResponse(as, app.client, callback, state);
     const stolen = await oauth.authorizationCodeGrantRequest(
       as,
@@ -383,7 +369,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
     await prisma.oAuthAuthorizationCode.updateMany({
       where: { userId: user.id },
       data: { expiresAt: new Date(Date.now() - 1_000) },
@@ -395,7 +381,7 @@ describe("OAuth 2.0 refusals", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
     const params = oauth.validateAuthResponse(as, app.client, callback, state);
     const response = await oauth.authorizationCodeGrantRequest(
       as,
@@ -416,7 +402,7 @@ describe("revoking access", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+    const tokens = await exchange(app, await answerConsent(user.jar, url), state, verifier);
 
     const page = await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`);
     const html = await page.text();
@@ -446,7 +432,7 @@ describe("an app's integration grant over its lifetime", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const first = await authorizeUrl(app.clientId);
-    await exchange(app, await consent(user.jar, first.url), first.state, first.verifier);
+    await exchange(app, await answerConsent(user.jar, first.url), first.state, first.verifier);
     const [granted] = await grantOf(user.id, app.id);
 
     const page = await (await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`)).text();
@@ -459,7 +445,7 @@ describe("an app's integration grant over its lifetime", () => {
 
     // The consent was forgotten with the revoke, so the screen asks again.
     const second = await authorizeUrl(app.clientId);
-    const tokens = await exchange(app, await consent(user.jar, second.url), second.state, second.verifier);
+    const tokens = await exchange(app, await answerConsent(user.jar, second.url), second.state, second.verifier);
     expect(tokens.access_token).toBeTruthy();
     expect(await grantOf(user.id, app.id)).toEqual([{ id: granted!.id, isActive: true, revokedAt: null }]);
   });
@@ -468,7 +454,7 @@ describe("an app's integration grant over its lifetime", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const callback = await consent(user.jar, url);
+    const callback = await answerConsent(user.jar, url);
 
     const page = await (await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`)).text();
     await fetchWithJar(user.jar, `${echo.url}/settings/connected-apps`, {
@@ -485,7 +471,7 @@ describe("an app's integration grant over its lifetime", () => {
     const user = await newUser();
     const app = await newApp(developer.id);
     const { url, state, verifier } = await authorizeUrl(app.clientId);
-    const tokens = await exchange(app, await consent(user.jar, url), state, verifier);
+    const tokens = await exchange(app, await answerConsent(user.jar, url), state, verifier);
 
     const settings = await (await fetchWithJar(developer.jar, `${echo.url}/developers/apps/${app.id}`)).text();
     const deleted = await fetchWithJar(developer.jar, `${echo.url}/developers/apps/${app.id}`, {
@@ -513,7 +499,7 @@ describe("an app's integration grant over its lifetime", () => {
     const user = await newUser();
     const app = await newApp(user.id);
     const first = await authorizeUrl(app.clientId);
-    await exchange(app, await consent(user.jar, first.url), first.state, first.verifier);
+    await exchange(app, await answerConsent(user.jar, first.url), first.state, first.verifier);
 
     const settingsUrl = `${echo.url}/developers/apps/${app.id}`;
     const save = async (allowedScopes: string[]) => {

@@ -68,6 +68,14 @@ describe("the operator role", () => {
       await seedDemoData(db);
       const demo = await db.user.findUniqueOrThrow({ where: { email: DEMO_USER.email } });
       expect(demo.isOperator).toBe(true);
+      // The demo data has activity for the runs console: the demo user's grant to the demo app, and its event.
+      expect(await db.oAuthIntegrationGrant.count({ where: { userId: demo.id, isActive: true } })).toBe(1);
+      expect(
+        await db.webhookEvent.findMany({ where: { userId: demo.id }, select: { type: true, dispatchedAt: true } }),
+      ).toEqual([{ type: "oauth.grant.created", dispatchedAt: null }]);
+      // Seeding again adds nothing.
+      await seedDemoData(db);
+      expect(await db.webhookEvent.count({ where: { userId: demo.id } })).toBe(1);
     } finally {
       await db.$disconnect();
       await fresh.drop();

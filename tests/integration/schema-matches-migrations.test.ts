@@ -156,7 +156,7 @@ describe("diffSchemas", () => {
       )
       .replace(/^(\s+email\s+String)(\s+@unique)/m, "$1 @db.VarChar(320)$2")
       .replace(/^(model Session \{[\s\S]*?)onDelete: Cascade/m, "$1onDelete: Restrict")
-      .replace(/^(enum TaskRunStatus \{[\s\S]*?)\n\}/m, "$1\n  CANCELLED\n}")
+      .replace(/^(enum TaskRunStatus \{[\s\S]*?)\n\}/m, "$1\n  PAUSED\n}")
       .concat(`\nmodel Extra {\n  id String @id\n}\n`);
     expect(edited).not.toBe(datamodel);
 
@@ -168,7 +168,7 @@ describe("diffSchemas", () => {
         `index "User_createdAt_idx" is missing from the database (schema.prisma: INDEX on "User" USING btree (createdAt DESC))`,
         `index "User_named_idx" is missing from the database (schema.prisma: INDEX on "User" USING btree (name) WHERE name <> '')`,
         `foreign key "Session_userId_fkey": schema.prisma wants ON DELETE RESTRICT, the database has ON DELETE CASCADE`,
-        `enum "TaskRunStatus": schema.prisma wants values (${[...taskRunStatuses, "CANCELLED"].join(", ")}), the database has (${taskRunStatuses.join(", ")})`,
+        `enum "TaskRunStatus": schema.prisma wants values (${[...taskRunStatuses, "PAUSED"].join(", ")}), the database has (${taskRunStatuses.join(", ")})`,
         `table "Extra" is missing from the database`,
       ].sort(),
     );

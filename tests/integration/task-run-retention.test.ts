@@ -25,10 +25,22 @@ describe("deleteFinishedTaskRuns", () => {
     const old = [
       ...(await Promise.all(Array.from({ length: 5 }, () => createRun("COMPLETED", 31)))),
       await createRun("FAILED", 40),
+      await createRun("CANCELLED", 35),
     ];
+    // A finished run's attempts go with it.
+    await prisma.taskRunAttempt.create({
+      data: {
+        runId: old[0]!,
+        attemptNumber: 1,
+        startedAt: new Date(Date.now() - 31 * DAY_MS),
+        endedAt: new Date(Date.now() - 31 * DAY_MS),
+        outcome: "COMPLETED",
+      },
+    });
     const kept = [
       await createRun("COMPLETED", 29),
       await createRun("FAILED", 1),
+      await createRun("CANCELLED", 2),
       await createRun("QUEUED", null),
       // A live run is never deleted, whatever its timestamps say.
       await createRun("EXECUTING", 90),
@@ -39,6 +51,7 @@ describe("deleteFinishedTaskRuns", () => {
 
     const left = await prisma.taskRun.findMany({ where: { taskId: "retention-test" }, select: { id: true } });
     expect(new Set(left.map((run) => run.id))).toEqual(new Set(kept));
+    expect(await prisma.taskRunAttempt.count({ where: { runId: old[0]! } })).toBe(0);
     expect(await deleteFinishedTaskRuns({ retentionDays: 30 })).toBe(0);
   });
 });

@@ -21,6 +21,8 @@ const { publishEvents } = await import("~/services/webhooks/publish.server");
 const { attemptWebhookDelivery, markDeliveryAbandoned } = await import("~/services/webhooks/deliver-webhook.server");
 const { fanOutEvent } = await import("~/services/webhooks/integration-fanout.server");
 const { startWebhookReceiver } = await import("../support/webhook-receiver");
+const { getRunDetail } = await import("~/services/runs/run-detail.server");
+const { replayRun } = await import("~/services/runs/run-actions.server");
 
 afterEach(() => {
   triggerDev.behaviour.failWith = null;
@@ -44,7 +46,14 @@ function itemsFor(eventId: string) {
 function event(id: string) {
   return prisma.webhookEvent.findUniqueOrThrow({
     where: { id },
-    select: { dispatchedAt: true, dispatchAttempts: true, lastDispatchError: true, payload: true },
+    select: {
+      dispatchedAt: true,
+      dispatchAttempts: true,
+      lastDispatchError: true,
+      payload: true,
+      triggerRunId: true,
+      triggerBatchId: true,
+    },
   });
 }
 
@@ -68,12 +77,14 @@ describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
         cached: false,
       }),
     ]);
+    // One event, one `trigger`: a single request, whose answer names the run.
     expect(triggerDev.requests.slice(requestsBefore)).toEqual([
-      expect.objectContaining({ path: "/api/v3/batches", status: 202 }),
-      expect.objectContaining({ path: expect.stringMatching(/^\/api\/v3\/batches\/batch_\w+\/items$/), status: 200 }),
+      expect.objectContaining({ path: "/api/v1/tasks/oauth-integration-webhook-delivery/trigger", status: 200 }),
     ]);
     expect(triggerDev.requests.every((r) => r.authorization === `Bearer ${triggerDev.secretKey}`)).toBe(true);
     expect(await event(eventId)).toMatchObject({ dispatchAttempts: 1, lastDispatchError: null });
+    // The run's id is kept on the event, for the runs console's link to it.
+    expect(await event(eventId)).toMatchObject({ triggerRunId: itemsFor(eventId)[0]!.runId, triggerBatchId: null });
     expect((await event(eventId)).dispatchedAt).toBeInstanceOf(Date);
     // Nothing went to the embedded engine.
     expect(await prisma.taskRun.count()).toBe(0);
@@ -212,6 +223,15 @@ describe("Trigger.dev mode (TRIGGER_SECRET_KEY set)", () => {
     expect(deliveries.map((d) => d.oauthClientId ?? d.endpointId).sort()).toEqual(
       [...apps.map((app) => app.id), endpoint.id].sort(),
     );
+    // Three runs in one batch: Trigger.dev's batch API answers with the batch's id, kept on each delivery.
+    const batchIds = new Set(sent.map((item) => item.batchId));
+    expect(batchIds.size).toBe(1);
+    expect(
+      await prisma.webhookDelivery.findMany({
+        where: { eventId },
+        select: { triggerRunId: true, triggerBatchId: true },
+      }),
+    ).toEqual(deliveries.map(() => ({ triggerRunId: null, triggerBatchId: [...batchIds][0] })));
 
     // A second fan-out of the same event (another run) creates no delivery and no run.
     await expect(fanOut("run_fanout_2")).resolves.toEqual({ deliveries: 3 });
@@ -347,5 +367,77 @@ describe("Trigger.dev mode: published and operational events", () => {
       endpoint: { id: endpoint.id, name: "Flaky" },
       delivery: { id: delivery.id, last_error: "Abandoned by the job engine: worker crashed 20 times" },
     });
+  });
+});
+
+describe("Trigger.dev run ids on what triggered them", () => {
+  it("keeps a delivery's run id when one delivery is triggered, and the batch's on each of several events", async () => {
+    const user = await createUser(prisma);
+    const owner = await createUser(prisma);
+    const definition = await createIntegrationDefinition(prisma);
+    await createOAuthApp(prisma, { ownerId: owner.id, grantUserId: user.id, webhookUrl: "https://one.example/hook" });
+    const { eventId } = await connectIntegration(prisma, { userId: user.id, definition });
+
+    // One recipient: the fan-out triggers its one delivery with `trigger`, whose answer names the run.
+    const catalog = await loadTaskCatalog([path.resolve("trigger/oauth-integration-webhook-delivery.ts")]);
+    await runInMockTaskContext(
+      ({ ctx }) =>
+        catalog
+          .get("oauth-integration-webhook-delivery")!
+          .run({ eventId }, { ctx, signal: new AbortController().signal }),
+      { ctx: { run: { id: "run_fanout_single" } } },
+    );
+    const delivery = await prisma.webhookDelivery.findFirstOrThrow({
+      where: { eventId },
+      select: { id: true, triggerRunId: true, triggerBatchId: true },
+    });
+    const [item] = triggerDev.triggered.filter(
+      (sent) => (sent.payload as { deliveryId?: string }).deliveryId === delivery.id,
+    );
+    expect(item).toMatchObject({ task: "webhook-delivery", batchId: null, cached: false });
+    expect(delivery).toMatchObject({ triggerRunId: item!.runId, triggerBatchId: null });
+    // The runs console shows it, linked to the run in Trigger.dev's dashboard (TRIGGER_DASHBOARD_URL, cloud by default).
+    const run = (await getRunDetail(`delivery_${delivery.id}`))!;
+    expect(run.trigger).toEqual({
+      runId: item!.runId,
+      batchId: null,
+      url: `https://cloud.trigger.dev/runs/${item!.runId}`,
+    });
+    // Its event was fanned out by hand here, never handed over: no Trigger.dev run to show for it.
+    expect(run.event).toMatchObject({ id: eventId, trigger: null });
+
+    // Two events handed over together: one batch, whose id each event keeps.
+    const events = await Promise.all(
+      ["a", "b"].map((name) =>
+        prisma.webhookEvent.create({
+          data: { type: "webhook.test", userId: user.id, source: `batch-${name}`, payload: {} },
+          select: { id: true },
+        }),
+      ),
+    );
+    await dispatchPendingEvents({});
+    const stored = await prisma.webhookEvent.findMany({
+      where: { id: { in: events.map((e) => e.id) } },
+      select: { id: true, triggerRunId: true, triggerBatchId: true },
+    });
+    const batches = new Set(
+      triggerDev.triggered
+        .filter((sent) => events.some((e) => e.id === (sent.payload as { eventId?: string }).eventId))
+        .map((sent) => sent.batchId),
+    );
+    expect(batches.size).toBe(1);
+    // A TaskRun left from the embedded engine is not replayed here: its runs are Trigger.dev's now.
+    const leftover = await prisma.taskRun.create({
+      data: { id: `leftover-${events[0]!.id}`, taskId: "webhook-event-fanout", payload: { eventId: events[0]!.id } },
+    });
+    await expect(replayRun(leftover.id, { id: user.id, email: "ops@example.com" })).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining("Trigger.dev dashboard"),
+    });
+    await prisma.taskRun.delete({ where: { id: leftover.id } });
+    expect(stored.map((row) => ({ triggerRunId: row.triggerRunId, triggerBatchId: row.triggerBatchId }))).toEqual([
+      { triggerRunId: null, triggerBatchId: [...batches][0] },
+      { triggerRunId: null, triggerBatchId: [...batches][0] },
+    ]);
   });
 });

@@ -15,6 +15,8 @@ export type AliceIds = {
   apiKeyId: string;
   /** Alice herself (publishing for another user is an operator's right). */
   userId: string;
+  /** A TaskRun, queued (the runs console's; nobody's own). */
+  runId: string;
 };
 
 /** A custom event type the tables create before they run (the catalog is shared, not Alice's). */
@@ -27,8 +29,11 @@ export const TABLE_EVENT_TYPE = "authz.table_type";
  * - `oauth-client`: the OAuth token and revocation endpoints; the caller is an OAuth client.
  * - `oauth-bearer`: an OAuth access token; anonymous is a 401.
  * - `no-such-method`: a loader or action that exists only to refuse the method (405, or 404), for everyone.
+ * - `operator`: a signed-in operator (the runs console); anonymous is sent to /login, anyone else gets 404.
+ * - `api-operator`: an operator's API key; anonymous is a 401 problem, anyone else's key a 404 problem.
  */
-export type Access = "public" | "session" | "api-key" | "oauth-client" | "oauth-bearer" | "no-such-method";
+export type Access =
+  "public" | "session" | "api-key" | "oauth-client" | "oauth-bearer" | "no-such-method" | "operator" | "api-operator";
 
 /** Whose thing the request names: one of Alice's, or only the caller's own (lists, create forms). */
 export type Names =
@@ -79,7 +84,7 @@ export type RouteCase = {
 };
 
 export function isForm(row: RouteCase): boolean {
-  return row.method !== "GET" && (row.access === "session" || row.access === "public");
+  return row.method !== "GET" && (row.access === "session" || row.access === "public" || row.access === "operator");
 }
 
 const appFields = { name: "Bob's now", redirectUris: "https://b.example/cb", allowedScopes: "openid" };
@@ -656,6 +661,67 @@ ROUTES.push(
     path: () => `/event-types/${TABLE_EVENT_TYPE}`,
     body: () => (intent === "save" ? { description: "Bob was here", schema: '{"type": "object"}', example: "{}" } : {}),
   })),
+);
+
+// The runs console and its API: operators only; to anyone else they do not exist (404).
+const deliveryRun = (ids: AliceIds) => `delivery_${ids.deliveryId}`;
+ROUTES.push(
+  { file: "runs._index", method: "GET", access: "operator", names: null, path: () => "/runs" },
+  {
+    file: "runs._index",
+    method: "GET",
+    access: "operator",
+    names: null,
+    path: (ids) => `/runs?q=${ids.runId}&status=queued`,
+  },
+  { file: "runs.queues", method: "GET", access: "operator", names: null, path: () => "/runs/queues" },
+  { file: "runs.$runId", method: "GET", access: "operator", names: null, path: (ids) => `/runs/${ids.runId}` },
+  { file: "runs.$runId", method: "GET", access: "operator", names: null, path: (ids) => `/runs/${deliveryRun(ids)}` },
+  ...(["replay", "cancel"] as const).flatMap((intent): RouteCase[] =>
+    [(ids: AliceIds) => ids.runId, deliveryRun].map((run) => ({
+      file: "runs.$runId",
+      method: "POST",
+      intent,
+      access: "operator",
+      names: null,
+      path: (ids) => `/runs/${run(ids)}`,
+    })),
+  ),
+  { file: "api.v1.runs", method: "GET", access: "api-operator", names: null, path: () => "/api/v1/runs" },
+  {
+    file: "api.v1.runs",
+    method: "GET",
+    access: "api-operator",
+    names: null,
+    path: (ids) => `/api/v1/runs?q=${ids.runId}`,
+  },
+  refusals("api.v1.runs", "POST", "/api/v1/runs"),
+  {
+    file: "api.v1.runs.$runId",
+    method: "GET",
+    access: "api-operator",
+    names: null,
+    path: (ids) => `/api/v1/runs/${ids.runId}`,
+  },
+  {
+    file: "api.v1.runs.$runId",
+    method: "GET",
+    access: "api-operator",
+    names: null,
+    path: (ids) => `/api/v1/runs/${deliveryRun(ids)}`,
+  },
+  refusals("api.v1.runs.$runId", "POST", "/api/v1/runs/x"),
+  ...(["replay", "cancel"] as const).flatMap((action): RouteCase[] => [
+    ...[(ids: AliceIds) => ids.runId, deliveryRun].map((run): RouteCase => ({
+      file: `api.v1.runs.$runId.${action}`,
+      method: "POST",
+      access: "api-operator",
+      names: null,
+      path: (ids) => `/api/v1/runs/${run(ids)}/${action}`,
+      body: () => ({}),
+    })),
+    refusals(`api.v1.runs.$runId.${action}`, "GET", `/api/v1/runs/x/${action}`),
+  ]),
 );
 
 export function describeRow(row: RouteCase): string {

@@ -50,4 +50,12 @@ describe("parseEnv", () => {
       /ECHO_ADMIN_EMAILS: "not-an-address"/,
     );
   });
+
+  it("links Trigger.dev runs to Trigger.dev cloud unless a dashboard URL is set", () => {
+    expect(parseEnv({}).TRIGGER_DASHBOARD_URL).toBe("https://cloud.trigger.dev");
+    expect(parseEnv({ TRIGGER_DASHBOARD_URL: "https://trigger.example.com" }).TRIGGER_DASHBOARD_URL).toBe(
+      "https://trigger.example.com",
+    );
+    expect(() => parseEnv({ TRIGGER_DASHBOARD_URL: "not a url" })).toThrow(/TRIGGER_DASHBOARD_URL/);
+  });
 });

@@ -16,7 +16,10 @@ import {
 import { ApiEventTypeListSchema, ApiEventTypeSchema } from "~/presenters/ApiEventTypePresenter.server";
 import { ApiOAuthAppSchema, ApiOAuthAppWebhookSchema } from "~/presenters/ApiOAuthAppPresenter.server";
 import { ApiPublishedBatchSchema, ApiPublishedEventSchema } from "~/presenters/ApiPublishedEventPresenter.server";
+import { ApiRunListSchema, ApiRunSchema } from "~/presenters/ApiRunPresenter.server";
 import { ApiTestSendSchema } from "~/presenters/ApiTestSendPresenter.server";
+import { RunListFiltersSchema } from "~/services/runs/run-list.server";
+import { RunParamsSchema } from "~/services/runs/run-params.server";
 import { DeliveryListFiltersSchema } from "~/services/webhooks/delivery-log.server";
 import type { CatalogEntry } from "~/services/webhooks/event-types.server";
 import { EndpointStatsSchema, StatsQuerySchema } from "~/services/webhooks/endpoint-stats.server";
@@ -128,6 +131,17 @@ function eventsOperation(operation: Omit<ZodOpenApiOperationObject, "security" |
 const OPERATOR_ONLY: [number, string] = [403, "Only an operator manages the event catalog."];
 const IDEMPOTENCY_HEADER = { header: z.object({ "Idempotency-Key": IdempotencyKeySchema.optional() }) };
 
+/** The runs console's API: an operator's personal API key; anyone else is answered 404. */
+function runsOperation(operation: Omit<ZodOpenApiOperationObject, "security" | "tags">): ZodOpenApiOperationObject {
+  return {
+    tags: ["Runs"],
+    ...operation,
+    description: `${operation.description ? `${operation.description} ` : ""}Operators only: anyone else is answered 404.`,
+    security: OWNER_SECURITY,
+  };
+}
+
+const runPath = { path: RunParamsSchema };
 const endpointPath = { path: EndpointParamsSchema };
 const deliveryPath = { path: DeliveryParamsSchema };
 const appPath = { path: OAuthAppParamsSchema };
@@ -457,6 +471,47 @@ export const API_PATHS: ZodOpenApiPathsObject = {
       },
     }),
   },
+  "/api/v1/runs": {
+    get: runsOperation({
+      operationId: "listRuns",
+      summary: "Task runs",
+      description:
+        "Every run of the embedded job engine, and every webhook delivery as a `webhook-delivery` run, newest first; filters combine. Follow `nextCursor` for the next page.",
+      requestParams: { query: RunListFiltersSchema },
+      responses: { ...ok("A page of runs.", ApiRunListSchema), ...problems(400, 401, 404) },
+    }),
+  },
+  "/api/v1/runs/{runId}": {
+    get: runsOperation({
+      operationId: "getRun",
+      summary: "One run with every attempt",
+      description: "Its attempts (start, end, error, stack), lease, payload (secrets redacted), event and deliveries.",
+      requestParams: runPath,
+      responses: { ...ok("The run.", ApiRunSchema), ...problems(401, 404) },
+    }),
+  },
+  "/api/v1/runs/{runId}/replay": {
+    post: runsOperation({
+      operationId: "replayRun",
+      summary: "Replay a run",
+      description:
+        "A new run of the task with the same payload (the answer is the new run). A delivery's run is the delivery: it gets one more attempt, once it has finished.",
+      requestParams: runPath,
+      responses: {
+        ...ok("The run that will run.", ApiRunSchema, "202"),
+        ...problems(401, 404, 409, 503),
+      },
+    }),
+  },
+  "/api/v1/runs/{runId}/cancel": {
+    post: runsOperation({
+      operationId: "cancelRun",
+      summary: "Cancel a queued or retrying run",
+      description: "It is never attempted (again). A cancelled delivery fails, saying who cancelled it.",
+      requestParams: runPath,
+      responses: { ...ok("The cancelled run.", ApiRunSchema), ...problems(401, 404, 409) },
+    }),
+  },
   "/api/v1/openapi.json": {
     get: {
       operationId: "getOpenApiDocument",
@@ -494,6 +549,7 @@ export function buildOpenApiDocument(baseUrl: string, catalog: CatalogEntry[] = 
         { name: "Endpoints" },
         { name: "Deliveries" },
         { name: "OAuth apps" },
+        { name: "Runs", description: "The runs console's API, for operators." },
         { name: "Meta" },
       ],
       paths: API_PATHS,

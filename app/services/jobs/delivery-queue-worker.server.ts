@@ -30,12 +30,22 @@ export type DeliveryQueueOptions = {
 export type DeliveryQueueState = {
   limit: number;
   perTarget: number;
+  /** Requests in flight (at most `limit`). */
   inFlight: number;
+  /** Attempts whose request is over and whose outcome is being recorded. */
+  recording: number;
   /** This worker's deliveries in flight per target (an OAuth app's or an endpoint's id). */
   inFlightByTarget: Map<string, number>;
 };
 
 const DEFAULT_CLAIM_BATCH = 200;
+
+/**
+ * Attempts not yet recorded (in flight or being recorded) are at most this many times `limit`:
+ * a slot is free again when its request is over, not when its outcome is committed, but a
+ * database slower than the receivers must hold the claims back rather than let outcomes pile up.
+ */
+const UNRECORDED_LIMIT_FACTOR = 2;
 
 /**
  * The embedded engine's delivery worker (ADR 011): claims due deliveries from WebhookDelivery
@@ -79,6 +89,7 @@ export class DeliveryQueueWorker {
       limit: this.options.limit,
       perTarget: this.options.perTarget,
       inFlight: this.inFlight.size,
+      recording: this.executions.size - this.inFlight.size,
       inFlightByTarget: new Map(this.inFlightByTarget),
     };
   }
@@ -120,7 +131,7 @@ export class DeliveryQueueWorker {
     const { db, logger, workerId, limit, perTarget, pollIntervalMs } = this.options;
     while (this.running) {
       this.woken = false;
-      const free = limit - this.inFlight.size;
+      const free = Math.min(limit - this.inFlight.size, limit * UNRECORDED_LIMIT_FACTOR - this.executions.size);
       let sleepMs = pollIntervalMs;
       if (free > 0) {
         const wanted = Math.min(free, this.claimBatchSize);
@@ -149,20 +160,27 @@ export class DeliveryQueueWorker {
     const before = this.inFlightByTarget.get(target) ?? 0;
     this.inFlightByTarget.set(target, before + 1);
     const { db, logger } = this.options;
+    // The slot is the request's: it is free once the request is over, while the outcome is recorded.
+    const releaseSlot = () => {
+      if (!this.inFlight.delete(row.id)) return;
+      const count = (this.inFlightByTarget.get(target) ?? 1) - 1;
+      if (count > 0) this.inFlightByTarget.set(target, count);
+      else this.inFlightByTarget.delete(target);
+      // Worth a claim if deliveries were left behind, or this target was at its limit.
+      if (this.backlog || count + 1 >= this.options.perTarget) this.wake();
+    };
     const execution: Promise<void> = attemptClaimedDelivery(row, {
       db,
       dispatcher: this.dispatcher,
       records: attemptRecorder(db),
+      onSent: releaseSlot,
     })
       .catch((error: unknown) => logger.error({ err: error, deliveryId: row.id }, "Delivery attempt failed"))
       .finally(() => {
-        this.inFlight.delete(row.id);
-        const count = (this.inFlightByTarget.get(target) ?? 1) - 1;
-        if (count > 0) this.inFlightByTarget.set(target, count);
-        else this.inFlightByTarget.delete(target);
+        releaseSlot();
         this.executions.delete(execution);
-        // A slot is free: worth a claim if deliveries were left behind, or this target was at its limit.
-        if (this.backlog || count + 1 >= this.options.perTarget) this.wake();
+        // Claims may have waited for outcomes to be recorded (UNRECORDED_LIMIT_FACTOR).
+        if (this.backlog) this.wake();
       });
     this.executions.add(execution);
   }

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Database } from "~/db.server";
 import { literal, numberLiteral, sqlOn, sqlScript } from "~/services/database/sql.server";
 import { DeliveryQueueWorker } from "./delivery-queue-worker.server";
+import { WORKER_HEARTBEAT_MS, removeEngineWorker, reportEngineWorker, type WorkerQueue } from "./engine-workers.server";
 import type { EmbeddedExecutors, ExecutorOutcome } from "./embedded-executors.server";
 import { GroupCommit } from "./group-commit.server";
 import type { LoadedTask, TaskCatalog } from "./task-catalog.server";
@@ -55,6 +56,8 @@ type ClaimedRun = {
   attempt: number;
   createdAt: Date;
   idempotencyKey: string | null;
+  /** When this attempt started (the claim's time). */
+  startedAt: Date;
 };
 
 type QueueState = {
@@ -77,6 +80,21 @@ function errorMessage(error: unknown): string {
   return String(error).slice(0, 4000);
 }
 
+/** The stack of what an attempt threw, for the runs console (bounded: a deep stack is not worth megabytes). */
+function errorStack(error: unknown): string | null {
+  return error instanceof Error && typeof error.stack === "string" ? error.stack.slice(0, 16_000) : null;
+}
+
+/**
+ * Each ended attempt is written by the statement that records its run's new state: `$workerId` is
+ * the worker whose lease the attempt held, the CTE `ended` returns the run's id, attempt, start and end.
+ */
+const RECORD_ATTEMPT_SQL = (outcome: "COMPLETED" | "RETRYING" | "FAILED", values: string) => `
+  INSERT INTO "TaskRunAttempt" ("runId", "attemptNumber", "startedAt", "endedAt", outcome, "workerId", error, stack, "nextRetryAt")
+  SELECT ended.id, ended.attempt, COALESCE(ended."attemptStartedAt", ended."endedAt"), ended."endedAt", '${outcome}', ${values}
+  FROM ended
+  ON CONFLICT ("runId", "attemptNumber") DO NOTHING`;
+
 /**
  * Runs the task definitions of trigger/ on PostgreSQL when Trigger.dev is not configured,
  * honouring each task's id, queue concurrency, retry options, catchError and onFailure.
@@ -93,6 +111,8 @@ export class EmbeddedTaskEngine {
   private running = false;
   private loops: Promise<void>[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
+  private report: NodeJS.Timeout | undefined;
+  private readonly startedAt = new Date();
   private listener: pg.Client | undefined;
   private relisten: NodeJS.Timeout | undefined;
   private readonly executions = new Set<Promise<void>>();
@@ -154,6 +174,10 @@ export class EmbeddedTaskEngine {
     this.heartbeat = setInterval(() => void this.extendLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.loops = this.queues.map((queue) => this.runQueue(queue));
     this.deliveries?.start();
+    // The runs console reads the queues' limits and which workers are alive from these reports.
+    await this.reportSelf();
+    this.report = setInterval(() => void this.reportSelf(), WORKER_HEARTBEAT_MS);
+    this.report.unref();
     this.options.logger.info(
       {
         workerId: this.workerId,
@@ -180,6 +204,10 @@ export class EmbeddedTaskEngine {
       for (const queue of this.queues) for (const controller of queue.inFlight.values()) controller.abort();
     }
     clearInterval(this.heartbeat);
+    clearInterval(this.report);
+    await removeEngineWorker(this.options.db, this.workerId).catch((error: unknown) =>
+      this.options.logger.warn({ err: error }, "Removing this worker's report failed"),
+    );
     // Whatever is still ours goes back at once instead of waiting out its lease.
     await sqlOn(
       this.options.db,
@@ -188,6 +216,36 @@ export class EmbeddedTaskEngine {
     ).catch((error: unknown) => this.options.logger.error({ err: error }, "Releasing task run leases failed"));
     clearTimeout(this.relisten);
     await this.listener?.end().catch(() => undefined);
+  }
+
+  /** The queues this worker runs, with their limits, as the runs console shows them. */
+  describeQueues(): WorkerQueue[] {
+    const queues: WorkerQueue[] = this.queues.map((queue) => ({
+      name: queue.name,
+      taskIds: [...queue.taskIds],
+      limit: queue.limit,
+      perKey: queue.perKey ?? null,
+      scope: "global",
+    }));
+    if (this.deliveries) {
+      const { limit, perTarget } = this.deliveries.state();
+      queues.push({
+        name: ROW_QUEUED_TASK_ID,
+        taskIds: [ROW_QUEUED_TASK_ID],
+        limit,
+        perKey: perTarget,
+        scope: "process",
+      });
+    }
+    return queues;
+  }
+
+  private async reportSelf(): Promise<void> {
+    await reportEngineWorker(this.options.db, {
+      id: this.workerId,
+      startedAt: this.startedAt,
+      queues: this.describeQueues(),
+    }).catch((error: unknown) => this.options.logger.warn({ err: error }, "Reporting this worker failed"));
   }
 
   /**
@@ -337,14 +395,27 @@ export class EmbeddedTaskEngine {
           FROM due LEFT JOIN running r ON r.key IS NOT DISTINCT FROM due.key
         ), picked AS (
           SELECT id FROM ranked WHERE slot <= ${numberLiteral(perKey)} ORDER BY "runAt" LIMIT (SELECT n FROM budget)
+        ), claimed AS (
+          UPDATE "TaskRun" AS r
+          SET status = 'EXECUTING', attempt = r.attempt + 1, "lockedBy" = ${literal(this.workerId)},
+              "lockedUntil" = now() + make_interval(secs => ${numberLiteral(leaseSeconds)}), "attemptStartedAt" = now(),
+              "updatedAt" = now()
+          FROM picked
+          WHERE r.id = picked.id
+            AND ((r.status = 'QUEUED' AND r."runAt" <= now()) OR (r.status = 'EXECUTING' AND r."lockedUntil" <= now()))
+          RETURNING r.id, r."taskId", r.payload, r.attempt, r."createdAt", r."idempotencyKey", r."attemptStartedAt" AS "startedAt"
+        ), interrupted AS (
+          -- A run taken back from a lapsed lease: its previous attempt never ended (the statement's snapshot
+          -- still shows the run as it was before this claim).
+          INSERT INTO "TaskRunAttempt" ("runId", "attemptNumber", "startedAt", "endedAt", outcome, "workerId", error)
+          SELECT before.id, before.attempt, COALESCE(before."attemptStartedAt", before."updatedAt"), before."lockedUntil",
+                 'INTERRUPTED', before."lockedBy",
+                 'Interrupted: its worker stopped renewing the lease before the attempt ended (it was stopped, killed or cut off from the database); the run was claimed again.'
+          FROM "TaskRun" before JOIN claimed ON claimed.id = before.id
+          WHERE before.status = 'EXECUTING' AND before.attempt > 0
+          ON CONFLICT ("runId", "attemptNumber") DO NOTHING
         )
-        UPDATE "TaskRun" AS r
-        SET status = 'EXECUTING', attempt = r.attempt + 1, "lockedBy" = ${literal(this.workerId)},
-            "lockedUntil" = now() + make_interval(secs => ${numberLiteral(leaseSeconds)}), "updatedAt" = now()
-        FROM picked
-        WHERE r.id = picked.id
-          AND ((r.status = 'QUEUED' AND r."runAt" <= now()) OR (r.status = 'EXECUTING' AND r."lockedUntil" <= now()))
-        RETURNING r.id, r."taskId", r.payload, r.attempt, r."createdAt", r."idempotencyKey"`,
+        SELECT * FROM claimed`,
     ]);
   }
 
@@ -421,29 +492,42 @@ export class EmbeddedTaskEngine {
   ): Promise<void> {
     const maxAttempts = (task.retry ?? DEFAULT_TASK_RETRY).maxAttempts ?? DEFAULT_TASK_RETRY.maxAttempts ?? 3;
     if (outcome.kind === "completed") return this.completions.add(run.id);
-    if (outcome.kind === "abort")
-      return this.handleError(task, run, ctx, signal, new AbortTaskRunError(outcome.reason));
+    if (outcome.kind === "abort") {
+      const abort = new AbortTaskRunError(outcome.reason);
+      // The executor's own error says where it came from.
+      if (outcome.error?.stack) abort.stack = outcome.error.stack;
+      return this.handleError(task, run, ctx, signal, abort);
+    }
     if (run.attempt >= maxAttempts) return this.handleError(task, run, ctx, signal, new Error(outcome.reason));
     const delaySeconds = Math.max(0, outcome.retryAt.getTime() - Date.now()) / 1000;
-    await this.requeue(run, delaySeconds, outcome.reason);
+    await this.requeue(run, delaySeconds, outcome.reason, null);
   }
 
-  private async requeue(run: ClaimedRun, delaySeconds: number, reason: string): Promise<void> {
+  /** Queues the run again for its next attempt, and records the attempt that ended. */
+  private async requeue(run: ClaimedRun, delaySeconds: number, reason: string, stack: string | null): Promise<void> {
     await sqlOn(
       this.options.db,
-      `UPDATE "TaskRun" SET status = 'QUEUED', "runAt" = now() + make_interval(secs => $1::float8),
-         "lockedUntil" = NULL, "lockedBy" = NULL, "lastError" = $2, "updatedAt" = now()
-       WHERE id = $3 AND "lockedBy" = $4`,
-      [delaySeconds, reason, run.id, this.workerId],
+      `WITH ended AS (
+         UPDATE "TaskRun" SET status = 'QUEUED', "runAt" = now() + make_interval(secs => $1::float8),
+           "lockedUntil" = NULL, "lockedBy" = NULL, "lastError" = $2, "updatedAt" = now()
+         WHERE id = $3 AND "lockedBy" = $4
+         RETURNING id, attempt, "attemptStartedAt", "updatedAt" AS "endedAt", "runAt"
+       )
+       ${RECORD_ATTEMPT_SQL("RETRYING", `$4, $2, $5, ended."runAt"`)}`,
+      [delaySeconds, reason, run.id, this.workerId, stack],
     );
   }
 
   private async completeRuns(ids: string[]): Promise<void[]> {
     await sqlOn(
       this.options.db,
-      `UPDATE "TaskRun" SET status = 'COMPLETED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = NULL,
-         "updatedAt" = now()
-       WHERE id = ANY($1::text[]) AND "lockedBy" = $2`,
+      `WITH ended AS (
+         UPDATE "TaskRun" SET status = 'COMPLETED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = NULL,
+           "updatedAt" = now()
+         WHERE id = ANY($1::text[]) AND "lockedBy" = $2
+         RETURNING id, attempt, "attemptStartedAt", "completedAt" AS "endedAt"
+       )
+       ${RECORD_ATTEMPT_SQL("COMPLETED", `$2, NULL, NULL, NULL`)}`,
       [ids, this.workerId],
     );
     return ids.map(() => undefined);
@@ -482,9 +566,10 @@ export class EmbeddedTaskEngine {
     }
 
     const message = errorMessage(error);
+    const stack = errorStack(error);
     if (delayMs !== undefined) {
       const delaySeconds = delayMs / 1000;
-      await this.requeue(run, delaySeconds, message);
+      await this.requeue(run, delaySeconds, message, stack);
       this.options.logger.debug(
         { taskId: task.id, runId: run.id, attempt: run.attempt, delayMs },
         "Task run will retry",
@@ -493,10 +578,14 @@ export class EmbeddedTaskEngine {
     }
     await sqlOn(
       this.options.db,
-      `UPDATE "TaskRun" SET status = 'FAILED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = $1,
-         "updatedAt" = now()
-       WHERE id = $2 AND "lockedBy" = $3`,
-      [message, run.id, this.workerId],
+      `WITH ended AS (
+         UPDATE "TaskRun" SET status = 'FAILED', "completedAt" = now(), "lockedUntil" = NULL, "lastError" = $1,
+           "updatedAt" = now()
+         WHERE id = $2 AND "lockedBy" = $3
+         RETURNING id, attempt, "attemptStartedAt", "completedAt" AS "endedAt"
+       )
+       ${RECORD_ATTEMPT_SQL("FAILED", `$3, $1, $4, NULL`)}`,
+      [message, run.id, this.workerId, stack],
     );
     this.options.logger.warn(
       { taskId: task.id, runId: run.id, attempt: run.attempt, error: message },

@@ -5,7 +5,10 @@ import { GroupCommit } from "./group-commit.server";
  * chose, or never again. The engine applies it as it applies the task's own run + catchError.
  */
 export type ExecutorOutcome =
-  { kind: "completed" } | { kind: "retry"; retryAt: Date; reason: string } | { kind: "abort"; reason: string };
+  | { kind: "completed" }
+  | { kind: "retry"; retryAt: Date; reason: string }
+  /** `error`, when there is one, gives the attempt's record its stack. */
+  | { kind: "abort"; reason: string; error?: Error };
 
 export type EmbeddedExecutor = (payload: unknown, options: { signal: AbortSignal }) => Promise<ExecutorOutcome>;
 
@@ -19,7 +22,7 @@ async function fanOutGrouped(payload: unknown): Promise<ExecutorOutcome> {
   fanOuts ??= new GroupCommit((eventIds) => fanOutEvents(eventIds), { maxBatch: 200 });
   const result = await fanOuts.add((payload as { eventId: string }).eventId);
   // As the fan-out tasks do: an event that does not exist will not appear by retrying.
-  if (result instanceof EventNotFoundError) return { kind: "abort", reason: result.message };
+  if (result instanceof EventNotFoundError) return { kind: "abort", reason: result.message, error: result };
   if (result instanceof Error) throw result;
   return { kind: "completed" };
 }

@@ -6,7 +6,7 @@ import { runPeriodically } from "./periodic.server";
 const DELETE_BATCH_SIZE = 5_000;
 
 /**
- * Deletes the embedded engine's finished runs (COMPLETED or FAILED) that finished more than
+ * Deletes the embedded engine's finished runs (COMPLETED, FAILED or CANCELLED), with their attempts, that finished more than
  * `retentionDays` ago, in batches so no statement holds many row locks for long. A run is
  * bookkeeping: what a user sees (events, deliveries, every attempt) lives in its own rows,
  * and every task is idempotent against those rows, so a trigger repeated after its run is
@@ -23,7 +23,7 @@ export async function deleteFinishedTaskRuns(
       db,
       `WITH doomed AS (
          SELECT id FROM "TaskRun"
-         WHERE status IN ('COMPLETED', 'FAILED') AND "completedAt" < now() - make_interval(days => $1::int)
+         WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND "completedAt" < now() - make_interval(days => $1::int)
          LIMIT $2
          FOR UPDATE SKIP LOCKED
        )

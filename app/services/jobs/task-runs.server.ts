@@ -14,6 +14,8 @@ export function wakePayload(taskIds: string[]): string {
 }
 
 export type NewTaskRun = {
+  /** The run's id, when the caller needs to know it (a random UUID otherwise). */
+  id?: string;
   taskId: string;
   payload: unknown;
   /** Runs with the same task and key are created once; later triggers are no-ops. */
@@ -29,7 +31,7 @@ export type NewTaskRun = {
  */
 export async function enqueueTaskRuns(db: Database | Prisma.TransactionClient, runs: NewTaskRun[]): Promise<number> {
   if (runs.length === 0) return 0;
-  const ids = runs.map(() => randomUUID());
+  const ids = runs.map((run) => run.id ?? randomUUID());
   const taskIds = runs.map((run) => run.taskId);
   const payloads = runs.map((run) => JSON.stringify(run.payload ?? null));
   const idempotencyKeys = runs.map((run) => run.idempotencyKey ?? null);

@@ -1,4 +1,5 @@
 import OAuth2Server, {
+  InvalidRequestError,
   Request as OAuthRequest,
   Response as OAuthResponse,
   OAuthError,
@@ -6,6 +7,7 @@ import OAuth2Server, {
 import { dispatchEventsOf } from "~/services/webhooks/publish.server";
 import { grantEventSource, recordGrantEvent } from "./grant-events.server";
 import { prisma, type Database } from "~/db.server";
+import { readClientCredentials } from "~/lib/oauth-client-authentication";
 import { isSupportedScope, parseScopeParam } from "~/lib/oauth-scopes";
 import { logger } from "~/logger.server";
 import { AUTHORIZATION_CODE_LIFETIME_SECONDS, createOAuthModel } from "./model.server";
@@ -228,10 +230,59 @@ export type OAuthHttpResult = { status: number; headers: Record<string, string>;
 
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" };
 
-function bodyOf(form: FormData | URLSearchParams): Record<string, string> {
-  const body: Record<string, string> = {};
-  for (const [key, value] of form.entries()) if (typeof value === "string") body[key] = value;
-  return body;
+/** The grants Echo offers (as its metadata says); the library also knows password and client_credentials. */
+const GRANT_TYPES = ["authorization_code", "refresh_token"];
+/** The parameters each endpoint reads; RFC 6749 §3.2: none may appear more than once. */
+const TOKEN_PARAMS = [
+  "grant_type",
+  "code",
+  "redirect_uri",
+  "code_verifier",
+  "refresh_token",
+  "scope",
+  "client_id",
+  "client_secret",
+];
+const REVOCATION_PARAMS = ["token", "token_type_hint", "client_id", "client_secret"];
+
+/**
+ * An RFC 6749 §5.2 error answer. `invalid_client` is a 401 with a Basic challenge (required when
+ * the client tried Basic, and RFC 7235 wants every 401 to name a scheme); the rest are 400.
+ */
+function oauthError(error: string, description: string): OAuthHttpResult {
+  const status = error === "invalid_client" ? 401 : 400;
+  return {
+    status,
+    headers: { ...NO_STORE, ...(status === 401 ? { "WWW-Authenticate": 'Basic realm="echo"' } : {}) },
+    body: { error, error_description: description },
+  };
+}
+
+const NUL = "\u0000";
+
+/**
+ * The form as one value per parameter. RFC 6749 §3.1: a parameter sent without a value counts as
+ * omitted; §3.2: one Echo reads may not be repeated. PostgreSQL text cannot hold NUL, so a field
+ * carrying one is refused before any lookup.
+ */
+async function readOAuthForm(
+  request: Request,
+  params: readonly string[],
+): Promise<{ ok: true; body: Record<string, string> } | { ok: false; refusal: OAuthHttpResult }> {
+  const form = await request.formData().catch(() => new FormData());
+  const fields = new Map<string, string>();
+  const repeated = new Set<string>();
+  for (const [name, value] of form.entries()) {
+    if (typeof value !== "string") continue;
+    if (name.includes(NUL) || value.includes(NUL))
+      return { ok: false, refusal: oauthError("invalid_request", "The request contains a NUL character.") };
+    if (value === "") continue;
+    if (fields.has(name) && params.includes(name)) repeated.add(name);
+    fields.set(name, value);
+  }
+  if (repeated.size > 0)
+    return { ok: false, refusal: oauthError("invalid_request", `Repeated parameter: ${[...repeated].join(", ")}.`) };
+  return { ok: true, body: Object.fromEntries(fields) };
 }
 
 /**
@@ -248,85 +299,74 @@ async function asksMoreThanRefreshTokenHolds(db: Database, body: Record<string, 
   return Boolean(token && !parseScopeParam(body.scope).every((scope) => token.scopes.includes(scope)));
 }
 
+/**
+ * Where the library's error code differs from RFC 6749 §5.2: a `redirect_uri` that is not the one
+ * the code was issued for is `invalid_grant` ("does not match the redirection URI used in the
+ * authorization request"), not `invalid_request`.
+ */
+function rfc6749Error(error: OAuthError): { error: string; description: string } {
+  if (error instanceof InvalidRequestError && error.message === "Invalid request: `redirect_uri` is invalid")
+    return {
+      error: "invalid_grant",
+      description: "Invalid grant: `redirect_uri` is not the one the code was issued for",
+    };
+  return { error: error.name, description: error.message };
+}
+
 /** POST /oauth/token: code exchange and refresh, answered as RFC 6749 JSON. */
 export async function exchangeToken(request: Request, db: Database = prisma): Promise<OAuthHttpResult> {
-  const body = bodyOf(await request.formData().catch(() => new FormData()));
-  const malformed = malformedRequest(request, body);
-  if (malformed) return malformed;
-  if (await asksMoreThanRefreshTokenHolds(db, body)) {
-    return {
-      status: 400,
-      headers: NO_STORE,
-      body: { error: "invalid_scope", error_description: "A refresh cannot ask for scopes the grant does not hold." },
-    };
+  const form = await readOAuthForm(request, TOKEN_PARAMS);
+  if (!form.ok) return form.refusal;
+  const { body } = form;
+  const read = readClientCredentials(request.headers.get("Authorization"), body);
+  if (!read.ok) return oauthError(read.error, read.description);
+  if (body.grant_type && !GRANT_TYPES.includes(body.grant_type)) {
+    return oauthError("unsupported_grant_type", `Echo issues tokens for grant_type ${GRANT_TYPES.join(" and ")} only.`);
   }
+  if (await asksMoreThanRefreshTokenHolds(db, body)) {
+    return oauthError("invalid_scope", "A refresh cannot ask for scopes the grant does not hold.");
+  }
+  // The library reads Basic credentials without form-decoding them (RFC 6749 §2.3.1), so it is
+  // handed the decoded ones in the body instead, and no Authorization header.
+  const { clientId, clientSecret } = read.credentials;
+  const headers = Object.fromEntries(request.headers);
+  delete headers.authorization;
   const oauthRequest = new OAuthRequest({
     method: request.method,
     query: {},
-    headers: Object.fromEntries(request.headers),
-    body,
+    headers,
+    body: {
+      ...body,
+      ...(clientId !== null ? { client_id: clientId } : {}),
+      ...(clientSecret !== null ? { client_secret: clientSecret } : {}),
+    },
   });
   const oauthResponse = new OAuthResponse({ headers: {} });
   try {
     await server(db, true).token(oauthRequest, oauthResponse, { accessTokenLifetime: 3600 });
     return { status: 200, headers: NO_STORE, body: oauthResponse.body };
   } catch (error) {
-    if (error instanceof OAuthError) {
-      const status = error.name === "invalid_client" ? 401 : error.code === 503 ? 503 : error.code >= 500 ? 500 : 400;
-      if (status >= 500) logger.error({ err: error }, "Token endpoint failed");
+    if (!(error instanceof OAuthError)) throw error;
+    if (error.code >= 500) {
+      logger.error({ err: error }, "Token endpoint failed");
       return {
-        status,
-        headers: { ...NO_STORE, ...(status === 401 ? { "WWW-Authenticate": 'Basic realm="echo"' } : {}) },
+        status: error.code === 503 ? 503 : 500,
+        headers: NO_STORE,
         body: { error: error.name, error_description: error.message },
       };
     }
-    throw error;
+    const answer = rfc6749Error(error);
+    return oauthError(answer.error, answer.description);
   }
-}
-
-/** A malformed %-escape in Basic credentials is a client that cannot authenticate, not a server error. */
-function decodeOrUndefined(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return undefined;
-  }
-}
-
-const NUL = "\u0000";
-
-/** PostgreSQL text cannot hold NUL: a body or Basic credential carrying one is refused before any lookup. */
-function malformedRequest(request: Request, body: Record<string, string>): OAuthHttpResult | null {
-  const header = request.headers.get("Authorization");
-  const basic = header?.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64").toString("utf8") : "";
-  const fields = Object.entries(body).flat();
-  if (!basic.includes(NUL) && !fields.some((value) => value.includes(NUL))) return null;
-  return {
-    status: 400,
-    headers: NO_STORE,
-    body: { error: "invalid_request", error_description: "The request contains a NUL character." },
-  };
-}
-
-/** Reads client credentials from HTTP Basic or the form, per RFC 6749 §2.3.1. */
-function clientCredentials(
-  request: Request,
-  form: Record<string, string>,
-): { clientId?: string; clientSecret?: string } {
-  const header = request.headers.get("Authorization");
-  if (header?.startsWith("Basic ")) {
-    const [id, secret] = Buffer.from(header.slice(6), "base64").toString("utf8").split(":");
-    return { clientId: id && decodeOrUndefined(id), clientSecret: secret && decodeOrUndefined(secret) };
-  }
-  return { clientId: form.client_id, clientSecret: form.client_secret };
 }
 
 /** POST /oauth/revoke (RFC 7009): revokes an access or refresh token the client owns; always 200 otherwise. */
 export async function revokeTokenRequest(request: Request, db: Database = prisma): Promise<OAuthHttpResult> {
-  const form = bodyOf(await request.formData().catch(() => new FormData()));
-  const malformed = malformedRequest(request, form);
-  if (malformed) return malformed;
-  const { clientId, clientSecret } = clientCredentials(request, form);
+  const form = await readOAuthForm(request, REVOCATION_PARAMS);
+  if (!form.ok) return form.refusal;
+  const read = readClientCredentials(request.headers.get("Authorization"), form.body);
+  if (!read.ok) return oauthError(read.error, read.description);
+  const { clientId, clientSecret } = read.credentials;
   const client = clientId
     ? await db.oAuthClient.findFirst({
         where: { clientId, deletedAt: null },
@@ -337,20 +377,9 @@ export async function revokeTokenRequest(request: Request, db: Database = prisma
     client &&
     (client.clientType === "PUBLIC" ||
       (clientSecret && client.clientSecretHash && matchesHash(clientSecret, client.clientSecretHash)));
-  if (!authenticated) {
-    return {
-      status: 401,
-      headers: { ...NO_STORE, "WWW-Authenticate": 'Basic realm="echo"' },
-      body: { error: "invalid_client", error_description: "Client authentication failed." },
-    };
-  }
-  if (!form.token)
-    return {
-      status: 400,
-      headers: NO_STORE,
-      body: { error: "invalid_request", error_description: "Missing parameter: token." },
-    };
-  const hash = hashToken(form.token);
+  if (!authenticated) return oauthError("invalid_client", "Client authentication failed.");
+  if (!form.body.token) return oauthError("invalid_request", "Missing parameter: token.");
+  const hash = hashToken(form.body.token);
   await db.oAuthToken.updateMany({
     where: { clientId: client.id, revokedAt: null, OR: [{ accessTokenHash: hash }, { refreshTokenHash: hash }] },
     data: { revokedAt: new Date() },

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "~/db.server";
 import { createUser } from "~/models/user.server";
 import { hashPassword } from "~/services/auth/password.server";
+import { recordGrantEvent } from "~/services/oauth/grant-events.server";
 import { DEMO_EVENT_TYPES } from "./demo-event-types";
 import { INTEGRATION_CATALOG } from "./integration-catalog";
 
@@ -49,16 +50,33 @@ export async function seedDemoData(db: Database): Promise<void> {
   if (!demoApp) {
     // Nobody ever sees this secret: the developer rotates it in the UI to get one.
     const unusedSecret = randomBytes(32).toString("base64url");
-    await db.oAuthClient.create({
-      data: {
-        clientId: DEMO_OAUTH_CLIENT_ID,
-        clientSecretHash: createHash("sha256").update(unusedSecret).digest("hex"),
-        clientType: "CONFIDENTIAL",
-        name: "Demo Notes App",
-        redirectUris: ["http://localhost:8976/callback"],
-        allowedScopes: ["openid", "profile", "email", "integration"],
-        ownerId: demoUser.id,
-      },
+    const scopes = ["openid", "profile", "email", "integration"];
+    await db.$transaction(async (tx) => {
+      const app = await tx.oAuthClient.create({
+        data: {
+          clientId: DEMO_OAUTH_CLIENT_ID,
+          clientSecretHash: createHash("sha256").update(unusedSecret).digest("hex"),
+          clientType: "CONFIDENTIAL",
+          name: "Demo Notes App",
+          redirectUris: ["http://localhost:8976/callback"],
+          allowedScopes: scopes,
+          ownerId: demoUser.id,
+        },
+        select: { id: true, clientId: true, name: true },
+      });
+      // The demo user has connected the app, as the consent screen would record it (with its
+      // oauth.grant.created event, which the worker fans out): give the app a webhook URL and
+      // connect an integration, and it hears of it.
+      await tx.oAuthConsent.create({ data: { clientId: app.id, userId: demoUser.id, scopes } });
+      await tx.oAuthIntegrationGrant.create({
+        data: { clientId: app.id, userId: demoUser.id, scopes: ["integration"] },
+      });
+      await recordGrantEvent(tx, {
+        type: "oauth.grant.created",
+        userId: demoUser.id,
+        client: { dbId: app.id, clientId: app.clientId, name: app.name },
+        scopes,
+      });
     });
   }
 }

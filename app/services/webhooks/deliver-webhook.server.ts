@@ -20,6 +20,7 @@ import {
   operationalOutcome,
   type ClaimedAttempt as ClaimedDelivery,
   type DeliveryAttemptResult,
+  type HealthChange,
 } from "./delivery-decisions.server";
 import {
   deliveryExhaustedEvent,
@@ -218,52 +219,10 @@ export async function attemptWebhookDelivery(
         ]
       : [];
 
-  const healthWrites: Prisma.PrismaPromise<unknown>[] = [];
-  if (target && health?.kind === "recovered") {
-    healthWrites.push(
-      target.kind === "oauth_client"
-        ? db.oAuthClient.updateMany({
-            where: { id: target.id, webhookFailingSince: { not: null } },
-            data: { webhookFailingSince: null },
-          })
-        : db.webhookEndpoint.updateMany({
-            where: { id: target.id, failingSince: { not: null } },
-            data: { failingSince: null },
-          }),
-    );
-  } else if (target?.kind === "endpoint" && health?.kind === "failing" && health.disable) {
-    // Disabled, and endpoint.disabled recorded only if this attempt is what disabled it.
-    healthWrites.push(
-      db.$executeRawUnsafe(
-        DISABLE_ENDPOINT_SQL,
-        ...disableEndpointValues(
-          { endpointId: target.id, failingSince: health.failingSince, ...health.disable },
-          disabledEvent,
-        ),
-      ),
-    );
-  } else if (target && health?.kind === "failing") {
-    const { failingSince, disable } = health;
-    healthWrites.push(
-      target.kind === "oauth_client"
-        ? db.oAuthClient.updateMany({
-            where: { id: target.id },
-            data: {
-              webhookFailingSince: failingSince,
-              ...(disable ? { webhookDisabledAt: disable.at, webhookDisabledReason: disable.reason } : {}),
-            },
-          })
-        : db.webhookEndpoint.updateMany({
-            where: { id: target.id },
-            data: { failingSince, ...(disable ? { disabledAt: disable.at, disabledReason: disable.reason } : {}) },
-          }),
-    );
-  }
-
-  await recordOutcome(db, [
+  await recordOutcome(db, (tx) => [
     // Prisma stores a Json column as NULL only when it is left out.
-    db.deliveryAttempt.create({ data: { ...record, responseHeaders: record.responseHeaders ?? undefined } }),
-    db.webhookDelivery.update({
+    tx.deliveryAttempt.create({ data: { ...record, responseHeaders: record.responseHeaders ?? undefined } }),
+    tx.webhookDelivery.update({
       where: { id: claimed.id },
       data: {
         status,
@@ -274,12 +233,12 @@ export async function attemptWebhookDelivery(
         completedAt: verdict.completedAt,
       },
     }),
-    ...healthWrites,
+    ...healthWrites(tx, target, health, disabledEvent),
     ...(exhaustedEvents.length > 0
       ? [
           (() => {
             const statement = outboxInsertStatement(exhaustedEvents);
-            return db.$queryRawUnsafe(statement.text, ...statement.values);
+            return tx.$queryRawUnsafe(statement.text, ...statement.values);
           })(),
         ]
       : []),
@@ -337,13 +296,72 @@ export async function sendClaimedAttempt(
   };
 }
 
+/** The target's health as this attempt changed it: nothing, recovered, or failing (and perhaps disabled). */
+function healthWrites(
+  tx: Prisma.TransactionClient,
+  target: Target | null,
+  health: HealthChange | null,
+  disabledEvent: OutboxEvent | null,
+): Prisma.PrismaPromise<unknown>[] {
+  if (!target || !health) return [];
+  if (target.kind === "endpoint" && health.kind === "failing" && health.disable) {
+    // Disabled, and endpoint.disabled recorded only if this attempt is what disabled it.
+    return [
+      tx.$executeRawUnsafe(
+        DISABLE_ENDPOINT_SQL,
+        ...disableEndpointValues(
+          { endpointId: target.id, failingSince: health.failingSince, ...health.disable },
+          disabledEvent,
+        ),
+      ),
+    ];
+  }
+  if (health.kind === "recovered") {
+    return [
+      target.kind === "oauth_client"
+        ? tx.oAuthClient.updateMany({
+            where: { id: target.id, webhookFailingSince: { not: null } },
+            data: { webhookFailingSince: null },
+          })
+        : tx.webhookEndpoint.updateMany({
+            where: { id: target.id, failingSince: { not: null } },
+            data: { failingSince: null },
+          }),
+    ];
+  }
+  const { failingSince, disable } = health;
+  return [
+    target.kind === "oauth_client"
+      ? tx.oAuthClient.updateMany({
+          where: { id: target.id },
+          data: {
+            webhookFailingSince: failingSince,
+            ...(disable ? { webhookDisabledAt: disable.at, webhookDisabledReason: disable.reason } : {}),
+          },
+        })
+      : tx.webhookEndpoint.updateMany({
+          where: { id: target.id },
+          data: { failingSince, ...(disable ? { disabledAt: disable.at, disabledReason: disable.reason } : {}) },
+        }),
+  ];
+}
+
 /**
  * The request is already sent, so its outcome must be recorded even while the pool is busy:
  * Prisma's default gives up starting a transaction after 2 s, which lost the outcome and sent
- * the delivery again when its lease ended (tests/faults/database-stall.test.ts).
+ * the delivery again when its lease ended (tests/integration/delivery-busy-pool.test.ts). An
+ * interactive transaction, because Prisma 7.5 takes maxWait and timeout only there (ADR 012).
  */
-function recordOutcome(db: Database, writes: Prisma.PrismaPromise<unknown>[]) {
-  return db.$transaction(writes, { maxWait: 30_000, timeout: 30_000 });
+async function recordOutcome(
+  db: Database,
+  writes: (tx: Prisma.TransactionClient) => Prisma.PrismaPromise<unknown>[],
+): Promise<void> {
+  await db.$transaction(
+    async (tx) => {
+      for (const write of writes(tx)) await write;
+    },
+    { maxWait: 30_000, timeout: 30_000 },
+  );
 }
 
 /**

@@ -525,7 +525,18 @@ const RECORD_RETRY_DELAYS_MS = [250, 1_000, 2_500];
  */
 export async function attemptClaimedDelivery(
   row: ClaimedDelivery,
-  { db, dispatcher, records }: { db: Database; dispatcher: Dispatcher; records: GroupCommit<AttemptRecord, Recorded> },
+  {
+    db,
+    dispatcher,
+    records,
+    onSent,
+  }: {
+    db: Database;
+    dispatcher: Dispatcher;
+    records: GroupCommit<AttemptRecord, Recorded>;
+    /** The request is over (answered, failed or never sent); only its record is left to write. */
+    onSent?: () => void;
+  },
 ): Promise<void> {
   const interrupted = interruptedAttempt(row, new Date());
   if (interrupted) await db.deliveryAttempt.createMany({ data: [interrupted], skipDuplicates: true });
@@ -539,6 +550,7 @@ export async function attemptClaimedDelivery(
   } catch (error) {
     ({ record, verdict } = unpreparedAttempt(row, error));
   }
+  onSent?.();
 
   // The rare transitions only: an endpoint disabled, a delivery failed for good.
   const raises = operationalOutcome({ delivery: row, endpointId: row.endpointId, blockedReason, verdict });

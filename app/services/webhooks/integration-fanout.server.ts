@@ -12,6 +12,7 @@ import { logger } from "~/logger.server";
 import { ServiceError } from "~/services/service-error.server";
 import { triggerTasks, usesTriggerDev, type TriggerOptions } from "~/services/jobs.server";
 import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
+import { recordTriggerDevRuns } from "~/services/jobs/trigger-dev-runs.server";
 import { scheduleDeliveries } from "./delivery-queue.server";
 import type { webhookDeliveryTask } from "../../../trigger/webhook-delivery";
 
@@ -216,14 +217,14 @@ export const fanOutIntegrationEvent = fanOutEvent;
  * Embedded engine: the deliveries (already open) fall due after their delay, and the delivery
  * queue is woken; `key` has nothing to deduplicate there, as a delivery is claimed by its row.
  */
-export function triggerDeliveryRuns(
+export async function triggerDeliveryRuns(
   deliveries: { id: string; oauthClientId: string | null; endpointId: string | null; delayMs?: number }[],
   key: (deliveryId: string) => string = (id) => `delivery:${id}`,
   options: TriggerOptions = {},
 ): Promise<void> {
   // The embedded engine has no run to create: the open delivery is the queue entry, made due.
   if (!usesTriggerDev) return scheduleDeliveries(prisma, deliveries);
-  return triggerTasks<typeof webhookDeliveryTask>(
+  const triggered = await triggerTasks<typeof webhookDeliveryTask>(
     WEBHOOK_DELIVERY_TASK_ID,
     deliveries.map((delivery) => ({
       payload: { deliveryId: delivery.id },
@@ -232,6 +233,14 @@ export function triggerDeliveryRuns(
       delayMs: delivery.delayMs,
     })),
     options,
+  );
+  // The runs exist whatever happens next: failing to note their ids must not undo the trigger (nor retry it).
+  await recordTriggerDevRuns(
+    prisma,
+    "WebhookDelivery",
+    deliveries.map((delivery, index) => ({ id: delivery.id, ...triggered[index]! })),
+  ).catch((error: unknown) =>
+    logger.warn({ err: error, deliveries: deliveries.length }, "Recording the deliveries' Trigger.dev runs failed"),
   );
 }
 

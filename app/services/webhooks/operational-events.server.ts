@@ -7,7 +7,7 @@ import { builtInEvent, type OutboxEvent } from "./publish.server";
  * secret.rotated): what the delivery pipeline and the endpoint services raise about an owner's
  * endpoints, built and checked like every event (builtInEvent). They are written in the
  * transaction of the change they announce; the rare transitions that raise them are the only
- * place they cost anything (docs/decisions/012-publish-api.md).
+ * place they cost anything (docs/decisions/014-publish-api.md).
  */
 
 /** What an operational event says about its endpoint, and to whom it goes (the endpoint's owner). */

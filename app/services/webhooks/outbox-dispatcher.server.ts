@@ -4,6 +4,7 @@ import { runPeriodically } from "~/services/jobs/periodic.server";
 import { sqlOn } from "~/services/database/sql.server";
 import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
 import { triggerTasks, usesTriggerDev } from "~/services/jobs.server";
+import { recordTriggerDevRuns } from "~/services/jobs/trigger-dev-runs.server";
 import type { oauthIntegrationWebhookDeliveryTask } from "../../../trigger/oauth-integration-webhook-delivery";
 import type { webhookEventFanoutTask } from "../../../trigger/webhook-event-fanout";
 
@@ -111,17 +112,20 @@ async function handOverToTriggerDev(filter: OutboxFilter, db: Database): Promise
       });
       const deadline = Date.now() + TRIGGER_DEV_HANDOVER_TIMEOUT_MS;
       const timeoutMs = () => Math.max(1, deadline - Date.now());
+      const integrationEvents = events.filter((event) => event.type.startsWith("integration."));
+      const otherEvents = events.filter((event) => !event.type.startsWith("integration."));
+      let triggered;
       try {
-        await triggerTasks<typeof oauthIntegrationWebhookDeliveryTask>(
-          INTEGRATION_FANOUT_TASK_ID,
-          events.filter((event) => event.type.startsWith("integration.")).map(toItem),
-          { timeoutMs: timeoutMs() },
-        );
-        await triggerTasks<typeof webhookEventFanoutTask>(
-          EVENT_FANOUT_TASK_ID,
-          events.filter((event) => !event.type.startsWith("integration.")).map(toItem),
-          { timeoutMs: timeoutMs() },
-        );
+        triggered = [
+          ...(await triggerTasks<typeof oauthIntegrationWebhookDeliveryTask>(
+            INTEGRATION_FANOUT_TASK_ID,
+            integrationEvents.map(toItem),
+            { timeoutMs: timeoutMs() },
+          )),
+          ...(await triggerTasks<typeof webhookEventFanoutTask>(EVENT_FANOUT_TASK_ID, otherEvents.map(toItem), {
+            timeoutMs: timeoutMs(),
+          })),
+        ];
       } catch (error) {
         return { handed: undefined, failed: events, error };
       }
@@ -129,6 +133,12 @@ async function handOverToTriggerDev(filter: OutboxFilter, db: Database): Promise
         where: { id: { in: events.map((event) => event.id) } },
         data: { dispatchedAt: new Date(), dispatchAttempts: { increment: 1 }, lastDispatchError: null },
       });
+      // The run (or batch) each event went to, for the runs console's link to it.
+      await recordTriggerDevRuns(
+        tx,
+        "WebhookEvent",
+        [...integrationEvents, ...otherEvents].map((event, index) => ({ id: event.id, ...triggered[index]! })),
+      );
       return { handed: events.length } as const;
     },
     { timeout: TRIGGER_DEV_HANDOVER_TIMEOUT_MS + HANDOVER_TRANSACTION_MARGIN_MS },

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
-import { BatchItemNDJSON, CreateBatchRequestBody, parsePacket } from "@trigger.dev/core/v3";
+import { BatchItemNDJSON, CreateBatchRequestBody, TriggerTaskRequestBody, parsePacket } from "@trigger.dev/core/v3";
 import { listen, readBody, sendJson } from "./http";
 
 /** One item the SDK streamed, decoded as the platform decodes it. */
 export type TriggeredItem = {
-  batchId: string;
-  index: number;
+  /** The batch and position it came in; null for a single `trigger`. */
+  batchId: string | null;
+  index: number | null;
   task: string;
   payload: unknown;
   idempotencyKey: string | undefined;
@@ -23,7 +24,8 @@ export type TriggerDevRequest = { method: string; path: string; authorization: s
 type Batch = { id: string; runCount: number; taskIdentifiers: string[] | undefined; indexes: Set<number> };
 
 /**
- * Trigger.dev's trigger API as SDK 4.8 `tasks.batchTrigger()` uses it, two phases:
+ * Trigger.dev's trigger API as SDK 4.8 uses it. `tasks.trigger()`: `POST /api/v1/tasks/:task/trigger`
+ * with one item, answered `{ id }` (the run's id). `tasks.batchTrigger()`, two phases:
  * `POST /api/v3/batches` creates a batch for `runCount` items (202, `{ id, runCount, isCached }`), then
  * `POST /api/v3/batches/:id/items` streams the items as NDJSON and answers
  * `{ id, itemsAccepted, itemsDeduplicated, sealed }` once all have arrived. Bodies are checked with the
@@ -46,6 +48,15 @@ export async function startTriggerDevStandIn({
   const behaviour = { failWith: null as number | null, stall: false };
   const stalled: (() => void)[] = [];
 
+  /** A new run, or the one that already holds the idempotency key for this task (as on the platform). */
+  const runFor = (task: string, idempotencyKey: string | undefined) => {
+    const runKey = idempotencyKey ? `${task}\n${idempotencyKey}` : undefined;
+    const existing = runKey ? runs.get(runKey) : undefined;
+    const runId = existing?.runId ?? `run_${randomBytes(10).toString("hex")}`;
+    if (runKey && !existing) runs.set(runKey, { runId, task, idempotencyKey: idempotencyKey! });
+    return { runId, cached: Boolean(existing) };
+  };
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://stand-in");
     const record = (status: number) =>
@@ -63,6 +74,35 @@ export async function startTriggerDevStandIn({
       return res.end(http.STATUS_CODES[behaviour.failWith] ?? "Error");
     }
     if (req.headers.authorization !== `Bearer ${secretKey}`) return answer(401, { error: "Invalid API Key" });
+
+    const single = /^\/api\/v1\/tasks\/([^/]+)\/trigger$/.exec(url.pathname);
+    if (req.method === "POST" && single) {
+      const parsed = TriggerTaskRequestBody.safeParse(JSON.parse((await readBody(req)) || "null"));
+      if (!parsed.success) return answer(400, { error: parsed.error.message });
+      const task = decodeURIComponent(single[1]!);
+      const options = parsed.data.options ?? {};
+      const { runId, cached } = runFor(task, options.idempotencyKey);
+      triggered.push({
+        batchId: null,
+        index: null,
+        task,
+        payload: await parsePacket({
+          data: typeof parsed.data.payload === "string" ? parsed.data.payload : JSON.stringify(parsed.data.payload),
+          dataType: options.payloadType ?? "application/json",
+        }),
+        idempotencyKey: options.idempotencyKey,
+        idempotencyKeyOptions: options.idempotencyKeyOptions,
+        concurrencyKey: options.concurrencyKey,
+        delay: options.delay,
+        runId,
+        cached,
+      });
+      return answer(
+        200,
+        { id: runId, isCached: cached },
+        { "x-trigger-jwt-claims": JSON.stringify({ sub: "stand-in-env", pub: true }) },
+      );
+    }
 
     if (req.method === "POST" && url.pathname === "/api/v3/batches") {
       const parsed = CreateBatchRequestBody.safeParse(JSON.parse((await readBody(req)) || "null"));
@@ -107,11 +147,7 @@ export async function startTriggerDevStandIn({
         batch.indexes.add(item.data.index);
         accepted++;
         const options = item.data.options ?? {};
-        const runKey = options.idempotencyKey ? `${item.data.task}\n${options.idempotencyKey}` : undefined;
-        const existing = runKey ? runs.get(runKey) : undefined;
-        const runId = existing?.runId ?? `run_${randomBytes(10).toString("hex")}`;
-        if (runKey && !existing)
-          runs.set(runKey, { runId, task: item.data.task, idempotencyKey: options.idempotencyKey! });
+        const { runId, cached } = runFor(item.data.task, options.idempotencyKey);
         triggered.push({
           batchId: batch.id,
           index: item.data.index,
@@ -125,7 +161,7 @@ export async function startTriggerDevStandIn({
           concurrencyKey: options.concurrencyKey,
           delay: options.delay,
           runId,
-          cached: Boolean(existing),
+          cached,
         });
       }
       const sealed = batch.indexes.size === batch.runCount;
