@@ -297,9 +297,18 @@ export function parseEventPayload<T extends EventType>(type: T, payload: unknown
 
 export type EventTypeKind = "built-in" | "operational" | "custom";
 
-/** Echo's own types as the API and the docs show them. */
-export function describeBuiltInEventTypes() {
-  return EVENT_TYPES.map((type) => ({
+type BuiltInDescription = {
+  type: EventType;
+  kind: EventTypeKind;
+  description: string;
+  schema: Record<string, unknown>;
+  example: Record<string, unknown>;
+};
+let described: BuiltInDescription[] | undefined;
+
+/** Echo's own types as the API and the docs show them (rendered once: they are code). */
+export function describeBuiltInEventTypes(): BuiltInDescription[] {
+  described ??= EVENT_TYPES.map((type) => ({
     type,
     kind: (isOperationalEventType(type) ? "operational" : "built-in") as EventTypeKind,
     description: EVENT_CATALOG[type].description,
@@ -309,6 +318,7 @@ export function describeBuiltInEventTypes() {
     >,
     example: EVENT_CATALOG[type].example as Record<string, unknown>,
   }));
+  return described;
 }
 
 /** Endpoint event ids carry a prefix, so a receiver can tell them from other ids at a glance. */
