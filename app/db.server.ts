@@ -18,10 +18,20 @@ const pools = (globalForPools.__echoPools ??= new WeakMap());
 export function createDatabaseClient(connectionString: string, { max = 10 }: { max?: number } = {}): Database {
   const pool = new pg.Pool({ connectionString, max });
   // An idle connection the server closes (a restart) must not crash the process; the next query reconnects.
-  pool.on("error", (error) => logger.warn({ err: error }, "An idle database connection failed"));
+  // pg attaches the whole client (with every prepared statement's text) to the error: log what says why.
+  pool.on("error", (error: Error & { code?: string }) =>
+    logger.warn({ code: error.code, reason: error.message }, "An idle database connection failed"),
+  );
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(client, pool);
   return client;
+}
+
+/** Closes the client and the pool under it (before the database stops, so no idle connection is cut). */
+export async function disconnectDatabase(db: Database): Promise<void> {
+  await db.$disconnect();
+  const pool = findPool(db);
+  if (pool && !pool.ended) await pool.end();
 }
 
 /** The connection pool a client made by createDatabaseClient queries through; none for a transaction client. */

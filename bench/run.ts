@@ -345,13 +345,8 @@ async function main() {
     NODE_ENV: "production",
   };
   Object.assign(process.env, echoEnv);
-  const { prisma, poolOf } = await import("../app/db.server.ts");
-  teardown.push(async () => {
-    await prisma.$disconnect();
-    // The hot statements' pg pool too, or its idle connections log a warning each as PostgreSQL stops.
-    const pool = poolOf(prisma);
-    if (!pool.ended) await pool.end();
-  });
+  const { prisma, disconnectDatabase } = await import("../app/db.server.ts");
+  teardown.push(() => disconnectDatabase(prisma));
   const { encryptAtRest } = await import("../app/services/encryption.server.ts");
   const { handleAccountMessage } = await import("../app/services/integrations/handle-account-message.server.ts");
 

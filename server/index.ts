@@ -101,8 +101,8 @@ async function main(): Promise<void> {
 
   // Imported only now: these modules read the settings resolved above.
   const { startHttpServer } = await import("./http.ts");
-  const { prisma } = await import("../app/db.server.ts");
-  cleanups.push(() => prisma.$disconnect());
+  const { prisma, disconnectDatabase } = await import("../app/db.server.ts");
+  cleanups.push(() => disconnectDatabase(prisma));
 
   const env = parseEnv(process.env);
   const { seedDemoData, seedIntegrationCatalog, DEMO_USER } = await import("../app/services/seed/seed.server.ts");
