@@ -5,6 +5,8 @@ import { TASK_RUN_CHANNEL, enqueueTaskRuns } from "~/services/jobs/task-runs.ser
 import { dispatchPendingEvents } from "~/services/webhooks/outbox-dispatcher.server";
 import { publishEvent } from "~/services/webhooks/publish.server";
 import { fanOutEvent } from "~/services/webhooks/integration-fanout.server";
+import { integrationEventSource } from "~/services/webhooks/integration-events.server";
+import { createIntegrationAccount } from "~/services/integrations/handle-account-message.server";
 import {
   connectIntegration,
   createIntegrationDefinition,
@@ -83,6 +85,28 @@ describe("task run notifications", () => {
     ]);
     // Nothing is left for the dispatcher: the same run is not queued twice.
     expect(await dispatchPendingEvents({ eventIds: [eventId] })).toBe(0);
+  });
+
+  it("name the integration fan-out when a first connect writes its account, event and run in one statement", async () => {
+    const user = await createUser(prisma);
+    const next = nextPayload();
+    const account = await createIntegrationAccount(prisma, {
+      userId: user.id,
+      definition: await createIntegrationDefinition(prisma),
+      message: {
+        type: "account",
+        data: { accountId: "acct-notify", displayName: "Acme", settings: {}, credentials: { apiKey: "k" } },
+      },
+    });
+    expect(account).toMatchObject({ reconnected: false, handedOver: true });
+    expect(await next).toBe("oauth-integration-webhook-delivery");
+    const event = await prisma.webhookEvent.findFirstOrThrow({ where: { source: integrationEventSource(account.id) } });
+    expect(event).toMatchObject({ type: "integration.connected", dispatchAttempts: 1, dispatchedAt: expect.any(Date) });
+    expect(await prisma.taskRun.findMany({ where: { idempotencyKey: `integration.connected:${event.id}` } })).toEqual([
+      expect.objectContaining({ taskId: "oauth-integration-webhook-delivery", payload: { eventId: event.id } }),
+    ]);
+    // Nothing is left for the dispatcher: the same run is not queued twice.
+    expect(await dispatchPendingEvents({ eventIds: [event.id] })).toBe(0);
   });
 
   it("wake the delivery queue in the statement that creates the deliveries, which are its queue entries: no runs", async () => {

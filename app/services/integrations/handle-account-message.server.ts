@@ -5,6 +5,9 @@ import type { AccountMessage } from "~/integrations/types";
 import { encryptAtRest } from "~/services/encryption.server";
 import { recordHealthClearedOnReconnect } from "./integration-health.server";
 import { sqlOn } from "~/services/database/sql.server";
+import { usesTriggerDev } from "~/services/jobs.server";
+import { TASK_RUN_CHANNEL } from "~/services/jobs/task-runs.server";
+import { embeddedFanOutRunsSql } from "~/services/webhooks/outbox-dispatcher.server";
 import {
   integrationEventPayload,
   integrationEventSource,
@@ -17,14 +20,14 @@ type Definition = { id: string; slug: string; name: string; icon: string };
 
 type AccountInput = { userId: string; definition: Definition; message: AccountMessage };
 
+/** The account written, and whether its event was handed to the fan-out in the same statement. */
+type WrittenAccount = { id: string; accountId: string; reconnected: boolean; handedOver: boolean };
+
 /**
  * Creates the account, or re-activates the one this user already has for the same external
  * account, together with its integration.connected outbox event: both or neither.
  */
-export async function createIntegrationAccount(
-  db: Database,
-  input: AccountInput,
-): Promise<{ id: string; accountId: string; reconnected: boolean }> {
+export async function createIntegrationAccount(db: Database, input: AccountInput): Promise<WrittenAccount> {
   try {
     return await writeIntegrationAccount(db, input);
   } catch (error) {
@@ -36,10 +39,7 @@ export async function createIntegrationAccount(
   }
 }
 
-async function writeIntegrationAccount(
-  db: Database,
-  input: AccountInput,
-): Promise<{ id: string; accountId: string; reconnected: boolean }> {
+async function writeIntegrationAccount(db: Database, input: AccountInput): Promise<WrittenAccount> {
   const credentials = encryptAtRest(JSON.stringify(input.message.data.credentials));
   return (await insertNewAccount(db, input, credentials)) ?? reactivateOrCreateAccount(db, input, credentials);
 }
@@ -54,7 +54,7 @@ async function insertNewAccount(
   db: Database,
   { userId, definition, message }: AccountInput,
   credentials: string,
-): Promise<{ id: string; accountId: string; reconnected: false } | null> {
+): Promise<WrittenAccount | null> {
   const account = { id: randomUUID(), accountId: message.data.accountId };
   const occurredAt = new Date();
   const event = builtInEvent(
@@ -63,6 +63,9 @@ async function insertNewAccount(
     integrationEventPayload({ type: "integration.connected", userId, account, definition }, occurredAt),
     { source: integrationEventSource(account.id), occurredAt },
   );
+  // On the embedded engine the statement queues the event's fan-out run too (as publishEvent does):
+  // one round trip and one commit per connect, nothing left for the dispatcher.
+  const handOver = !usesTriggerDev;
   const { rows } = await sqlOn<{ id: string | null }>(
     db,
     `WITH account AS (
@@ -72,11 +75,20 @@ async function insertNewAccount(
        ON CONFLICT ("userId", "integrationDefinitionId", "accountId") DO NOTHING
        RETURNING id
      ), event AS (
-       INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt")
-       SELECT $9, 'integration.connected', $2, $10, $11::jsonb, to_timestamp($8::float8 / 1000) AT TIME ZONE 'UTC'
+       INSERT INTO "WebhookEvent" (id, type, "userId", source, payload, "createdAt", "dispatchedAt", "dispatchAttempts")
+       SELECT $9, 'integration.connected', $2, $10, $11::jsonb, to_timestamp($8::float8 / 1000) AT TIME ZONE 'UTC',
+              CASE WHEN $12::boolean THEN now() END, CASE WHEN $12::boolean THEN 1 ELSE 0 END
        FROM account
+       RETURNING id, type
+     ), handed AS (
+       SELECT id, type FROM event WHERE $12::boolean
+     ), runs AS (
+       ${embeddedFanOutRunsSql("handed")}
+       RETURNING "taskId"
+     ), woken AS (
+       SELECT pg_notify($13, string_agg(DISTINCT "taskId", ',')) FROM runs HAVING count(*) > 0
      )
-     SELECT (SELECT id FROM account) AS id`,
+     SELECT (SELECT id FROM account) AS id, (SELECT count(*) FROM woken)::int AS woken`,
     [
       account.id,
       userId,
@@ -89,16 +101,18 @@ async function insertNewAccount(
       event.id,
       event.source,
       JSON.stringify(event.payload),
+      handOver,
+      TASK_RUN_CHANNEL,
     ],
   );
-  return rows[0]?.id ? { ...account, reconnected: false } : null;
+  return rows[0]?.id ? { ...account, reconnected: false, handedOver: handOver } : null;
 }
 
 async function reactivateOrCreateAccount(
   db: Database,
   { userId, definition, message }: AccountInput,
   credentials: string,
-): Promise<{ id: string; accountId: string; reconnected: boolean }> {
+): Promise<WrittenAccount> {
   return db.$transaction(async (tx) => {
     const key = { userId, integrationDefinitionId: definition.id, accountId: message.data.accountId };
     const existing = await tx.integrationAccount.findUnique({
@@ -124,7 +138,7 @@ async function reactivateOrCreateAccount(
     if (existing) {
       await recordHealthClearedOnReconnect(tx, { ...account, userId, definition, previousStatus: existing.status });
     }
-    return { ...account, reconnected: Boolean(existing) };
+    return { ...account, reconnected: Boolean(existing), handedOver: false };
   });
 }
 
@@ -134,6 +148,6 @@ export async function handleAccountMessage(
   db: Database = prisma,
 ) {
   const integrationAccount = await createIntegrationAccount(db, { userId, definition, message });
-  await triggerOAuthIntegrationWebhook(integrationAccount.id, userId);
+  if (!integrationAccount.handedOver) await triggerOAuthIntegrationWebhook(integrationAccount.id, userId);
   return integrationAccount;
 }
