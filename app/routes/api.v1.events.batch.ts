@@ -9,7 +9,7 @@ import {
   validationProblem,
 } from "~/services/api/problem.server";
 import { idempotencyKeyHeader } from "~/services/api/request.server";
-import { PublishBatchSchema, publishEvents } from "~/services/webhooks/publish.server";
+import { fieldOfBatchItem, PublishBatchSchema, publishEvents } from "~/services/webhooks/publish.server";
 
 /** Publishing is a POST; there is nothing to list here. */
 export function loader() {
@@ -34,7 +34,7 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!parsed.success) return validationProblem(parsed.error);
   return answerServiceErrors(async () => {
     const events = await publishEvents({ publisherId: userId }, parsed.data.events, undefined, {
-      fieldOf: (index, field) => `events.${index}${field ? `.${field}` : ""}`,
+      fieldOf: fieldOfBatchItem,
     });
     return Response.json({ data: events.map(presentApiPublishedEvent) }, { status: 202 });
   });
