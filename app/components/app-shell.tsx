@@ -26,19 +26,20 @@ export function AppShell({
   return (
     <div className="min-h-full">
       <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-6xl items-center justify-between px-6 py-3">
-          <div className="flex items-center gap-8">
-            <Link to="/dashboard" className="flex items-center gap-2 font-semibold text-indigo-700">
+        <div className="mx-auto flex max-w-6xl items-center justify-between gap-6 px-6 py-3">
+          <div className="flex min-w-0 items-center gap-8">
+            <Link to="/dashboard" className="flex shrink-0 items-center gap-2 font-semibold text-indigo-700">
               <img src="/favicon.svg" alt="" className="h-6 w-6" /> Echo
             </Link>
-            <nav className="flex gap-4 text-sm">
+            {/* Items never break inside; the row wraps between them when the window is narrow. */}
+            <nav className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
               {(user.isOperator ? [...NAV, ...OPERATOR_NAV] : NAV).map((item) => (
                 <NavLink
                   key={item.to}
                   to={item.to}
                   end={item.end}
                   className={({ isActive }) =>
-                    isActive ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"
+                    `whitespace-nowrap ${isActive ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"}`
                   }
                 >
                   {item.label}
@@ -46,7 +47,7 @@ export function AppShell({
               ))}
             </nav>
           </div>
-          <div className="flex items-center gap-4 text-sm">
+          <div className="flex shrink-0 items-center gap-4 text-sm">
             <span className="max-w-[14rem] truncate text-slate-600" data-testid="current-user" title={user.email}>
               {user.email}
             </span>
