@@ -13,7 +13,7 @@ import {
   type RunStatus,
 } from "~/lib/runs/runs";
 import { listEngineWorkers, type EngineWorkerRow } from "~/services/jobs/engine-workers.server";
-import { payloadSubject } from "./run-list.server";
+import { payloadSubject, type RunSummary } from "./run-list.server";
 
 /** At most this many of an event's deliveries are listed on its fan-out run (the count says how many there are). */
 const DELIVERIES_SHOWN = 100;
@@ -72,21 +72,8 @@ export type RunActionRecord = {
   resultRunId: string | null;
 };
 
-export type RunDetail = {
-  id: string;
-  source: "task-run" | "delivery";
-  taskId: string;
-  status: RunStatus;
-  attempt: number;
-  maxAttempts: number | null;
-  createdAt: Date;
-  completedAt: Date | null;
-  nextAttemptAt: Date | null;
-  held: boolean;
-  idempotencyKey: string | null;
-  concurrencyKey: string | null;
-  lastError: string | null;
-  subject: string;
+/** The list's fields of a run (its lease is `lease` here, with the worker's report), and everything the page shows. */
+export type RunDetail = Omit<RunSummary, "lockedBy" | "lockedUntil"> & {
   /** Secrets and sealed input redacted. */
   payload: unknown;
   attempts: RunAttempt[];
