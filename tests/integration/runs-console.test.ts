@@ -87,6 +87,17 @@ async function event(type: EventType = "webhook.test") {
   });
 }
 
+/** A delivery of a new event to a new endpoint of the operator's, with a real receiver behind it. */
+async function endpointDelivery(name: string, fields: { body: string; maxAttempts: number; nextAttemptAt?: Date }) {
+  const hook = await receiver();
+  const endpoint = await createEndpoint({ userId: operator.id }, EndpointCreateSchema.parse({ name, url: hook.url }));
+  const created = await event();
+  const row = await prisma.webhookDelivery.create({
+    data: { eventId: created.id, endpointId: endpoint.id, eventType: created.type, url: hook.url, ...fields },
+  });
+  return { hook, row };
+}
+
 async function delivery(
   createdAt: Date,
   {
@@ -375,22 +386,10 @@ describe("the engine's runs in the console", () => {
   });
 
   it("cancels a queued delivery: it is never sent, and shows as cancelled", async () => {
-    const hook = await receiver();
-    const endpoint = await createEndpoint(
-      { userId: operator.id },
-      EndpointCreateSchema.parse({ name: "Never called", url: hook.url }),
-    );
-    const created = await event();
-    const row = await prisma.webhookDelivery.create({
-      data: {
-        eventId: created.id,
-        endpointId: endpoint.id,
-        eventType: created.type,
-        url: hook.url,
-        body: "{}",
-        maxAttempts: 3,
-        nextAttemptAt: new Date(Date.now() + 800),
-      },
+    const { hook, row } = await endpointDelivery("Never called", {
+      body: "{}",
+      maxAttempts: 3,
+      nextAttemptAt: new Date(Date.now() + 800),
     });
     await cancelRun(deliveryRunId(row.id), operator);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -428,22 +427,7 @@ describe("the engine's runs in the console", () => {
   });
 
   it("replays a finished delivery as one more attempt with the same webhook-id, and refuses an open one", async () => {
-    const hook = await receiver();
-    const endpoint = await createEndpoint(
-      { userId: operator.id },
-      EndpointCreateSchema.parse({ name: "Replayed", url: hook.url }),
-    );
-    const created = await event();
-    const row = await prisma.webhookDelivery.create({
-      data: {
-        eventId: created.id,
-        endpointId: endpoint.id,
-        eventType: created.type,
-        url: hook.url,
-        body: '{"replay":true}',
-        maxAttempts: 1,
-      },
-    });
+    const { hook, row } = await endpointDelivery("Replayed", { body: '{"replay":true}', maxAttempts: 1 });
     await hook.waitForCount(1);
     await waitFor(
       async () => (await prisma.webhookDelivery.findUnique({ where: { id: row.id } }))?.status === "SUCCESS",
